@@ -144,7 +144,9 @@ pub fn classify_pod(pod: &Value) -> Option<Component> {
     let mayastor_release = label(pod, "openebs.io/release").is_some() || label(pod, "openebs.io/version").is_some();
     match app {
         "io-engine" | "mayastor" => return component(Mayastor, "io-engine", true),
-        "csi-node" | "mayastor-csi" if mayastor_release || app == "mayastor-csi" => return component(Mayastor, "csi-node", true),
+        "csi-node" | "mayastor-csi" if mayastor_release || app == "mayastor-csi" => {
+            return component(Mayastor, "csi-node", true);
+        }
         "agent-core" | "core-agents" => return component(Mayastor, "agent-core", false),
         "agent-ha-node" => return component(Mayastor, "agent-ha-node", false),
         "api-rest" | "rest" => return component(Mayastor, "api-rest", false),
@@ -163,7 +165,10 @@ pub fn classify_pod(pod: &Value) -> Option<Component> {
     }
 
     // cStor data path: pool managers and volume targets.
-    if app == "cstor-pool" || label(pod, "openebs.io/cstor-pool-instance").is_some() || label(pod, "openebs.io/cstor-pool").is_some() {
+    if app == "cstor-pool"
+        || label(pod, "openebs.io/cstor-pool-instance").is_some()
+        || label(pod, "openebs.io/cstor-pool").is_some()
+    {
         return component(Cstor, "pool-manager", true);
     }
     if app == "cstor-volume-manager" || label(pod, "openebs.io/target") == Some("cstor-target") {
@@ -178,8 +183,18 @@ pub fn classify_pod(pod: &Value) -> Option<Component> {
         return component(Jiva, "replica", true);
     }
 
-    let key = if !comp_name.is_empty() { comp_name } else if !name_label.is_empty() { name_label } else { app };
-    classify_component_name(key, label(pod, "role").unwrap_or(""), label(pod, "openebs.io/version").is_some() || !comp_name.is_empty())
+    let key = if !comp_name.is_empty() {
+        comp_name
+    } else if !name_label.is_empty() {
+        name_label
+    } else {
+        app
+    };
+    classify_component_name(
+        key,
+        label(pod, "role").unwrap_or(""),
+        label(pod, "openebs.io/version").is_some() || !comp_name.is_empty(),
+    )
 }
 
 fn classify_component_name(key: &str, role: &str, openebs_labelled: bool) -> Option<Component> {
@@ -206,16 +221,40 @@ fn classify_component_name(key: &str, role: &str, openebs_labelled: bool) -> Opt
         return component(Cstor, name, node_plugin);
     }
     if key.contains("jiva") {
-        return component(Jiva, if node_plugin { "csi-node" } else if key.contains("operator") { "operator" } else { "csi-controller" }, node_plugin);
+        return component(
+            Jiva,
+            if node_plugin {
+                "csi-node"
+            } else if key.contains("operator") {
+                "operator"
+            } else {
+                "csi-controller"
+            },
+            node_plugin,
+        );
     }
     if key == "ndm" || key.contains("ndm") || key.contains("node-disk") {
-        return component(Ndm, if key.contains("operator") { "ndm-operator" } else if key.contains("exporter") { "ndm-exporter" } else { "ndm" }, false);
+        return component(
+            Ndm,
+            if key.contains("operator") {
+                "ndm-operator"
+            } else if key.contains("exporter") {
+                "ndm-exporter"
+            } else {
+                "ndm"
+            },
+            false,
+        );
     }
     if key.contains("localpv-provisioner") || key.contains("provisioner-hostpath") || key == "localpv-provisioner" {
         return component(Hostpath, "localpv-provisioner", false);
     }
     match key {
-        "maya-apiserver" | "openebs-provisioner" | "openebs-snapshot-operator" | "snapshot-operator" | "admission-webhook"
+        "maya-apiserver"
+        | "openebs-provisioner"
+        | "openebs-snapshot-operator"
+        | "snapshot-operator"
+        | "admission-webhook"
         | "openebs-admission-server" => component(Legacy, key, false),
         _ if openebs_labelled && key.starts_with("openebs") => component(Legacy, key, false),
         _ => None,
@@ -292,7 +331,138 @@ pub fn engine_for_pv(pv: &Value) -> Option<Engine> {
             _ => Engine::Legacy,
         });
     }
-    pv.pointer("/metadata/annotations/pv.kubernetes.io~1provisioned-by").and_then(Value::as_str).and_then(engine_for_driver)
+    pv.pointer("/metadata/annotations/pv.kubernetes.io~1provisioned-by")
+        .and_then(Value::as_str)
+        .and_then(engine_for_driver)
+}
+
+/// How an engine looks in a snapshot.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum EngineState {
+    /// Signals (CRDs, CSI drivers, StorageClasses) but no component pods.
+    Installed,
+    /// Component pods all running and ready.
+    Healthy,
+    /// Some component pod not ready (or, after checks, a failing finding).
+    Degraded,
+    /// Nothing of it found.
+    NotInstalled,
+}
+
+/// An engine's detection result: state, version and what it was detected by.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EngineReport {
+    /// Engine id (`mayastor`).
+    pub engine: String,
+    /// Name for people.
+    pub name: String,
+    /// State.
+    pub state: EngineState,
+    /// Most common `openebs.io/version` (Litmus: `litmuschaos.io/version`) label or image tag.
+    pub version: Option<String>,
+    /// Component pods found.
+    pub pods: usize,
+    /// Component pods not ready.
+    pub pods_not_ready: usize,
+    /// What it was detected by (`CSIDriver zfs.csi.openebs.io`, `CRD diskpools.openebs.io`, …).
+    pub signals: Vec<String>,
+}
+
+fn pod_ready(pod: &Value) -> bool {
+    let phase = pod.pointer("/status/phase").and_then(Value::as_str).unwrap_or("");
+    if phase == "Succeeded" {
+        return true;
+    }
+    let statuses = pod.pointer("/status/containerStatuses").and_then(Value::as_array);
+    phase == "Running"
+        && statuses.is_some_and(|cs| cs.iter().all(|c| c.get("ready").and_then(Value::as_bool).unwrap_or(false)))
+}
+
+fn pod_version(pod: &Value, engine: Engine) -> Option<String> {
+    let key = if engine == Engine::Litmus { "litmuschaos.io/version" } else { "openebs.io/version" };
+    if let Some(v) = label(pod, key) {
+        return Some(v.to_string());
+    }
+    let vendor = if engine == Engine::Litmus { "litmuschaos/" } else { "openebs/" };
+    pod.pointer("/spec/containers")?
+        .as_array()?
+        .iter()
+        .filter_map(|c| c.get("image").and_then(Value::as_str))
+        .find(|i| i.contains(vendor))
+        .and_then(|i| {
+            let tail = i.rsplit('/').next()?;
+            tail.split_once(':').map(|(_, t)| t.to_string())
+        })
+}
+
+/// Which engines are present in a snapshot, their state and version. Every engine is listed,
+/// in [`Engine::ALL`] order; absent ones as `not-installed`.
+pub fn detect_engines(snap: &crate::snapshot::Snapshot) -> Vec<EngineReport> {
+    use std::collections::BTreeMap;
+    let mut signals: BTreeMap<Engine, Vec<String>> = BTreeMap::new();
+    for d in snap.objects("csidrivers.storage.k8s.io") {
+        let name = crate::snapshot::meta_str(d, "name");
+        if let Some(e) = engine_for_driver(name) {
+            signals.entry(e).or_default().push(format!("CSIDriver {name}"));
+        }
+    }
+    for sc in snap.objects("storageclasses.storage.k8s.io") {
+        let prov = sc.get("provisioner").and_then(Value::as_str).unwrap_or("");
+        if let Some(e) = engine_for_driver(prov) {
+            signals
+                .entry(e)
+                .or_default()
+                .push(format!("StorageClass {} ({prov})", crate::snapshot::meta_str(sc, "name")));
+        }
+    }
+    for crd in snap.objects("customresourcedefinitions.apiextensions.k8s.io") {
+        let group = crd.pointer("/spec/group").and_then(Value::as_str).unwrap_or("");
+        let kind = crd.pointer("/spec/names/kind").and_then(Value::as_str).unwrap_or("");
+        if let Some(e) = engine_for_crd(group, kind) {
+            signals.entry(e).or_default().push(format!("CRD {}", crate::snapshot::meta_str(crd, "name")));
+        }
+    }
+    let mut pods: BTreeMap<Engine, (usize, usize, BTreeMap<String, usize>)> = BTreeMap::new();
+    for pod in snap.objects("pods") {
+        let Some(c) = classify_pod(pod) else { continue };
+        let entry = pods.entry(c.engine).or_default();
+        entry.0 += 1;
+        if !pod_ready(pod) {
+            entry.1 += 1;
+        }
+        if let Some(v) = pod_version(pod, c.engine) {
+            *entry.2.entry(v).or_default() += 1;
+        }
+    }
+    Engine::ALL
+        .iter()
+        .map(|&e| {
+            let mut sig = signals.remove(&e).unwrap_or_default();
+            sig.sort();
+            sig.dedup();
+            let (count, not_ready, versions) = pods.remove(&e).unwrap_or_default();
+            if count > 0 {
+                sig.insert(0, format!("{count} component pods"));
+            }
+            let state = match (count, not_ready, sig.is_empty()) {
+                (0, _, true) => EngineState::NotInstalled,
+                (0, _, false) => EngineState::Installed,
+                (_, 0, _) => EngineState::Healthy,
+                _ => EngineState::Degraded,
+            };
+            let version = versions.into_iter().max_by(|a, b| a.1.cmp(&b.1).then(b.0.cmp(&a.0))).map(|(v, _)| v);
+            EngineReport {
+                engine: e.id().to_string(),
+                name: e.display_name().to_string(),
+                state,
+                version,
+                pods: count,
+                pods_not_ready: not_ready,
+                signals: sig,
+            }
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -308,7 +478,8 @@ mod tests {
     fn classifies_domain_labels() {
         let io = classify_pod(&pod(json!({"app": "io-engine", "openebs.io/release": "openebs"}))).unwrap();
         assert_eq!((io.engine, io.data_path), (Engine::Mayastor, true));
-        let lvm = classify_pod(&pod(json!({"openebs.io/component-name": "openebs-lvm-node", "role": "openebs-lvm"}))).unwrap();
+        let lvm = classify_pod(&pod(json!({"openebs.io/component-name": "openebs-lvm-node", "role": "openebs-lvm"})))
+            .unwrap();
         assert_eq!((lvm.engine, lvm.name.as_str()), (Engine::Lvm, "node"));
         let pool = classify_pod(&pod(json!({"app": "cstor-pool", "openebs.io/cstor-pool-instance": "x"}))).unwrap();
         assert_eq!((pool.engine, pool.name.as_str()), (Engine::Cstor, "pool-manager"));

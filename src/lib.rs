@@ -1,6 +1,22 @@
 //! mayadiag: diagnostics for OpenEBS and Litmus. See DESIGN.md in the shared folder.
+//!
+//! One pipeline: collectors (live cluster, bounded and concurrent) or a bundle reader feed a
+//! [`snapshot::Snapshot`]; the check engine turns it into findings and a suggested Sev; the bundle
+//! writer streams the same redacted data into an atomic tar.gz; `serve` answers kubectl from a
+//! bundle; `desk` opens a ticket with it; `agent` runs node pre-flight probes.
+
+pub mod app;
+pub mod bundle;
+pub mod cli;
+pub mod cluster;
+pub mod collect;
+pub mod commands;
+pub mod demo;
+pub mod exit;
+pub mod inventory;
+#[path = "redact_shim.rs"]
+pub mod redact;
 pub mod resources;
 pub mod retry;
+pub mod serve;
 pub mod snapshot;
-pub mod bundle;
-pub mod inventory;

@@ -1,1 +1,20 @@
-fn main() {}
+//! The `mayadiag` binary: parse arguments, run the command, exit with its code.
+
+use clap::Parser;
+
+fn main() {
+    let cli = mayadiag::cli::Cli::parse();
+    // kube and reqwest both use rustls; pick the ring provider once for the whole process.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("mayadiag: error: cannot start the async runtime: {e}");
+            std::process::exit(mayadiag::exit::RUNTIME);
+        }
+    };
+    let code = runtime.block_on(mayadiag::app::run(cli));
+    // Don't wait for background tasks (stalled streams, servers) at exit.
+    runtime.shutdown_timeout(std::time::Duration::from_millis(100));
+    std::process::exit(code);
+}

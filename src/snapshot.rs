@@ -309,7 +309,12 @@ impl Snapshot {
     }
 
     /// Events about one object.
-    pub fn events_for<'a>(&'a self, kind: &'a str, namespace: &'a str, name: &'a str) -> impl Iterator<Item = &'a EventRecord> + 'a {
+    pub fn events_for<'a>(
+        &'a self,
+        kind: &'a str,
+        namespace: &'a str,
+        name: &'a str,
+    ) -> impl Iterator<Item = &'a EventRecord> + 'a {
         self.events.iter().filter(move |e| {
             e.involved_object.kind == kind && e.involved_object.name == name && e.involved_object.namespace == namespace
         })
@@ -442,9 +447,8 @@ impl SnapshotBuilder {
                 meta_str(a, "namespace") == meta_str(b, "namespace") && meta_str(a, "name") == meta_str(b, "name")
             });
         }
-        self.events.sort_by(|a, b| {
-            (&a.metadata.namespace, &a.metadata.name).cmp(&(&b.metadata.namespace, &b.metadata.name))
-        });
+        self.events
+            .sort_by(|a, b| (&a.metadata.namespace, &a.metadata.name).cmp(&(&b.metadata.namespace, &b.metadata.name)));
         self.node_reports.sort_by(|a, b| meta_str(a, "name").cmp(meta_str(b, "name")));
         self.gaps.sort_by(|a, b| (&a.what, &a.reason).cmp(&(&b.what, &b.reason)));
         self.gaps.dedup();
@@ -471,7 +475,8 @@ mod tests {
 
     #[test]
     fn log_key_paths_round_trip() {
-        let k = LogKey { namespace: "openebs".into(), pod: "p-1".into(), container: "io-engine".into(), previous: true };
+        let k =
+            LogKey { namespace: "openebs".into(), pod: "p-1".into(), container: "io-engine".into(), previous: true };
         assert_eq!(k.bundle_path(), "pods/logs/openebs/p-1/io-engine-previous.log");
         assert_eq!(LogKey::from_bundle_path(&k.bundle_path()), Some(k));
         assert_eq!(LogKey::from_bundle_path("pods/openebs.json"), None);

@@ -148,11 +148,19 @@ mod tests {
             Entry::Builtin { resource, .. } if resource.kind == "PersistentVolumeClaim"));
         assert_eq!(
             classify("cluster-resources/custom-resources/cstorvolumes.cstor.openebs.io/openebs.json"),
-            Entry::Custom { resource_id: "cstorvolumes.cstor.openebs.io".into(), namespace: Some("openebs".into()), yaml: false }
+            Entry::Custom {
+                resource_id: "cstorvolumes.cstor.openebs.io".into(),
+                namespace: Some("openebs".into()),
+                yaml: false
+            }
         );
         assert_eq!(
             classify("cluster-resources/custom-resources/helmcharts.helm.cattle.io/kube-system.yaml"),
-            Entry::Custom { resource_id: "helmcharts.helm.cattle.io".into(), namespace: Some("kube-system".into()), yaml: true }
+            Entry::Custom {
+                resource_id: "helmcharts.helm.cattle.io".into(),
+                namespace: Some("kube-system".into()),
+                yaml: true
+            }
         );
         assert!(matches!(classify("cluster-resources/pods/logs/ns/p/c-previous.log"), Entry::Log(k) if k.previous));
         assert_eq!(classify("cluster-resources/pods-errors.json"), Entry::Errors { what: "pods".into() });

@@ -20,13 +20,12 @@ const MAX_DEPTH: usize = 16;
 
 /// Call `visit(relative_path, bytes)` for every regular file of the bundle, in archive order
 /// (tar.gz) or sorted path order (directory).
-pub fn visit_bundle(path: &Path, mut visit: impl FnMut(&str, Vec<u8>) -> Result<(), BundleError>) -> Result<(), BundleError> {
+pub fn visit_bundle(
+    path: &Path,
+    mut visit: impl FnMut(&str, Vec<u8>) -> Result<(), BundleError>,
+) -> Result<(), BundleError> {
     let meta = fs::metadata(path).map_err(|source| BundleError::Open { path: path.to_path_buf(), source })?;
-    if meta.is_dir() {
-        visit_dir(path, &mut visit)
-    } else {
-        visit_tar(path, &mut visit)
-    }
+    if meta.is_dir() { visit_dir(path, &mut visit) } else { visit_tar(path, &mut visit) }
 }
 
 fn corrupt(path: &Path, reason: impl Into<String>) -> BundleError {
@@ -49,7 +48,9 @@ fn visit_tar(path: &Path, visit: &mut dyn FnMut(&str, Vec<u8>) -> Result<(), Bun
     let mut seen_any = false;
     for entry in entries {
         let mut entry = entry.map_err(|e| corrupt(path, format!("truncated or damaged archive: {e}")))?;
-        if entry.header().entry_type() != tar::EntryType::Regular && entry.header().entry_type() != tar::EntryType::GNUSparse {
+        if entry.header().entry_type() != tar::EntryType::Regular
+            && entry.header().entry_type() != tar::EntryType::GNUSparse
+        {
             continue;
         }
         let name = entry.path().map_err(|e| corrupt(path, e.to_string()))?.to_string_lossy().replace('\\', "/");
@@ -58,11 +59,15 @@ fn visit_tar(path: &Path, visit: &mut dyn FnMut(&str, Vec<u8>) -> Result<(), Bun
             top = Some(top_dir_of(&name));
         }
         let rel = match top.as_deref() {
-            Some(t) if !t.is_empty() => name.strip_prefix(t).and_then(|r| r.strip_prefix('/')).unwrap_or(&name).to_string(),
+            Some(t) if !t.is_empty() => {
+                name.strip_prefix(t).and_then(|r| r.strip_prefix('/')).unwrap_or(&name).to_string()
+            }
             _ => name.clone(),
         };
         let mut data = Vec::with_capacity(entry.size().min(64 << 20) as usize);
-        entry.read_to_end(&mut data).map_err(|e| corrupt(path, format!("truncated archive while reading {name}: {e}")))?;
+        entry
+            .read_to_end(&mut data)
+            .map_err(|e| corrupt(path, format!("truncated archive while reading {name}: {e}")))?;
         seen_any = true;
         visit(&rel, data)?;
     }
@@ -76,7 +81,9 @@ fn visit_tar(path: &Path, visit: &mut dyn FnMut(&str, Vec<u8>) -> Result<(), Bun
 /// root (`cluster-resources/...`).
 fn top_dir_of(first: &str) -> String {
     match first.split_once('/') {
-        Some((head, _)) if !matches!(head, "cluster-resources" | "cluster-info" | "mayadiag" | "node-reports") => head.to_string(),
+        Some((head, _)) if !matches!(head, "cluster-resources" | "cluster-info" | "mayadiag" | "node-reports") => {
+            head.to_string()
+        }
         _ => String::new(),
     }
 }
@@ -145,8 +152,11 @@ pub fn ensure_type_meta(obj: &mut Value, api_version: &str, kind: &str) {
 /// Read a whole bundle into a snapshot. A member that does not parse is recorded as a gap (the
 /// rest of the bundle still counts); a bundle that cannot be read at all is an error.
 pub fn read_bundle(path: &Path, patterns: &LogPatterns) -> Result<Snapshot, BundleError> {
-    let mut builder =
-        SnapshotBuilder::new(SnapshotMeta { source: Source::Troubleshoot, collected_at: Utc::now(), cluster_version: None });
+    let mut builder = SnapshotBuilder::new(SnapshotMeta {
+        source: Source::Troubleshoot,
+        collected_at: Utc::now(),
+        cluster_version: None,
+    });
     let mut collected_at: Option<DateTime<Utc>> = None;
     let mut newest_event: Option<DateTime<Utc>> = None;
     visit_bundle(path, |rel, data| {
@@ -157,7 +167,9 @@ pub fn read_bundle(path: &Path, patterns: &LogPatterns) -> Result<Snapshot, Bund
                         ensure_type_meta(&mut item, &resource.api_version(), resource.kind);
                         if resource.plural == "events" {
                             for ts in ["lastTimestamp", "eventTime", "firstTimestamp"] {
-                                if let Some(t) = item.get(ts).and_then(Value::as_str).and_then(|s| s.parse::<DateTime<Utc>>().ok()) {
+                                if let Some(t) =
+                                    item.get(ts).and_then(Value::as_str).and_then(|s| s.parse::<DateTime<Utc>>().ok())
+                                {
                                     newest_event = newest_event.max(Some(t));
                                 }
                             }
@@ -184,7 +196,11 @@ pub fn read_bundle(path: &Path, patterns: &LogPatterns) -> Result<Snapshot, Bund
                     for e in errors {
                         let reason = match e {
                             Value::String(s) => s,
-                            other => other.get("reason").and_then(Value::as_str).map(str::to_string).unwrap_or_else(|| other.to_string()),
+                            other => other
+                                .get("reason")
+                                .and_then(Value::as_str)
+                                .map(str::to_string)
+                                .unwrap_or_else(|| other.to_string()),
                         };
                         builder.add_gap(what.clone(), reason);
                     }
@@ -217,7 +233,8 @@ mod tests {
     #[test]
     fn reads_both_reference_troubleshoot_bundles() {
         for name in ["testdata-sb.tar.gz", "baseline.tar.gz"] {
-            let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/reference/troubleshoot-bundles").join(name);
+            let path =
+                Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/reference/troubleshoot-bundles").join(name);
             if !path.exists() {
                 continue;
             }
@@ -238,7 +255,8 @@ mod tests {
         let err = read_bundle(&bad, &LogPatterns::empty()).unwrap_err().to_string();
         assert!(err.contains("not gzip"), "{err}");
         let truncated = dir.path().join("t.tar.gz");
-        let good = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/reference/troubleshoot-bundles/baseline.tar.gz");
+        let good =
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/reference/troubleshoot-bundles/baseline.tar.gz");
         if let Ok(bytes) = fs::read(&good) {
             fs::write(&truncated, &bytes[..bytes.len() / 2]).unwrap();
             let err = read_bundle(&truncated, &LogPatterns::empty()).unwrap_err().to_string();

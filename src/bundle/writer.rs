@@ -99,8 +99,13 @@ impl BundleWriter {
         header.set_mtime(self.mtime);
         header.set_entry_type(tar::EntryType::Regular);
         let path = format!("{}/{}", self.top, rel);
-        tar.append_data(&mut header, &path, data).map_err(|source| BundleError::Write { path: self.partial.clone(), source })?;
-        self.files.push(FileEntry { path: rel.to_string(), size: data.len() as u64, sha256: hex::encode(Sha256::digest(data)) });
+        tar.append_data(&mut header, &path, data)
+            .map_err(|source| BundleError::Write { path: self.partial.clone(), source })?;
+        self.files.push(FileEntry {
+            path: rel.to_string(),
+            size: data.len() as u64,
+            sha256: hex::encode(Sha256::digest(data)),
+        });
         self.uncompressed += data.len() as u64;
         Ok(())
     }
@@ -131,8 +136,11 @@ impl BundleWriter {
         let file = counting.file.into_inner().map_err(|e| werr(e.into_error()))?;
         file.sync_all().map_err(werr)?;
         drop(file);
-        fs::rename(&self.partial, &self.output)
-            .map_err(|source| BundleError::Rename { from: self.partial.clone(), to: self.output.clone(), source })?;
+        fs::rename(&self.partial, &self.output).map_err(|source| BundleError::Rename {
+            from: self.partial.clone(),
+            to: self.output.clone(),
+            source,
+        })?;
         Ok(size)
     }
 }

@@ -1,0 +1,109 @@
+//! Command-line arguments of `mayadiag agent`.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// Output format of `--once`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum AgentOutput {
+    /// One line per probe, remediation under non-passing ones.
+    Text,
+    /// The NodeReport object as JSON.
+    Json,
+}
+
+/// `mayadiag agent`: node pre-flight probes, published as a NodeReport, Events and /metrics.
+#[derive(Debug, Clone, clap::Args)]
+pub struct AgentArgs {
+    /// Name of this node (the DaemonSet sets NODE_NAME from spec.nodeName). Defaults to the host's hostname.
+    #[arg(long, env = "NODE_NAME")]
+    pub node_name: Option<String>,
+    /// Where the host's root filesystem is mounted.
+    #[arg(long, default_value = "/host")]
+    pub host_root: PathBuf,
+    /// Time between probe rounds (e.g. 30s, 5m, 1h).
+    #[arg(long, default_value = "5m", value_parser = parse_interval)]
+    pub interval: Duration,
+    /// Probe families to run (common,hostpath,lvm,zfs,mayastor,iscsi,ndm,litmus or all) instead of detecting them.
+    #[arg(long, value_delimiter = ',')]
+    pub probes: Option<Vec<String>>,
+    /// Run the probes once, print the results and exit (0 pass, 3 a probe failed, 4 only warnings).
+    #[arg(long)]
+    pub once: bool,
+    /// Output format for --once.
+    #[arg(short = 'o', long, value_enum, default_value = "text")]
+    pub output: AgentOutput,
+    /// Address of the /metrics, /healthz and /readyz server.
+    #[arg(long, default_value = "0.0.0.0:9808")]
+    pub listen: String,
+    /// Publish the NodeReport and Events to the API server (default on, off with --once).
+    #[arg(long, overrides_with = "no_publish")]
+    pub publish: bool,
+    /// Do not talk to the API server.
+    #[arg(long, overrides_with = "publish")]
+    pub no_publish: bool,
+    /// Kubeconfig file (default: in-cluster service account, then $KUBECONFIG / ~/.kube/config).
+    #[arg(long)]
+    pub kubeconfig: Option<PathBuf>,
+    /// Kubeconfig context.
+    #[arg(long)]
+    pub context: Option<String>,
+    /// Container runtime socket used by Litmus experiments (SOCKET_PATH), as a host path.
+    #[arg(long, env = "RUNTIME_SOCKET")]
+    pub runtime_socket: Option<String>,
+    /// Kubelet root directory on the host.
+    #[arg(long, default_value = "/var/lib/kubelet")]
+    pub kubelet_dir: String,
+    /// LocalPV hostpath BasePath on the host.
+    #[arg(long, default_value = "/var/openebs/local")]
+    pub hostpath_base: String,
+    /// Print the NodeReport CustomResourceDefinition YAML and exit.
+    #[arg(long)]
+    pub print_crd: bool,
+}
+
+impl AgentArgs {
+    /// Whether to publish: explicit flags win; otherwise on in DaemonSet mode, off with --once.
+    pub fn publish_enabled(&self) -> bool {
+        if self.no_publish {
+            false
+        } else if self.publish {
+            true
+        } else {
+            !self.once
+        }
+    }
+}
+
+/// Parse `90`, `30s`, `5m`, `1h`.
+pub fn parse_interval(text: &str) -> Result<Duration, String> {
+    let text = text.trim();
+    let split = text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let value: u64 = number.parse().map_err(|_| format!("invalid interval {text:?}: expected e.g. 30s, 5m, 1h"))?;
+    let seconds = match unit {
+        "" | "s" => value,
+        "m" => value.saturating_mul(60),
+        "h" => value.saturating_mul(3600),
+        _ => return Err(format!("invalid interval unit in {text:?}: use s, m or h")),
+    };
+    if seconds == 0 {
+        return Err("interval must be positive".to_string());
+    }
+    Ok(Duration::from_secs(seconds))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn intervals() {
+        assert_eq!(parse_interval("5m"), Ok(Duration::from_secs(300)));
+        assert_eq!(parse_interval("90"), Ok(Duration::from_secs(90)));
+        assert_eq!(parse_interval("1h"), Ok(Duration::from_secs(3600)));
+        assert!(parse_interval("0s").is_err());
+        assert!(parse_interval("5d").is_err());
+        assert!(parse_interval("m").is_err());
+    }
+}

@@ -1,0 +1,44 @@
+//! Runs one parsed command and turns every outcome into an exit code and one clear line on
+//! stderr. `main.rs` only parses arguments and calls [`run`].
+
+use crate::cli::{Cli, Command};
+use crate::exit;
+
+/// A command's failure: the message (one line, naming the thing and the fix) and its exit code.
+#[derive(Debug)]
+pub struct Failure {
+    /// Exit code (see [`crate::exit`]).
+    pub code: i32,
+    /// What went wrong and what to do.
+    pub message: String,
+}
+
+impl Failure {
+    /// A runtime failure (exit 1).
+    pub fn runtime(message: impl std::fmt::Display) -> Failure {
+        Failure { code: exit::RUNTIME, message: message.to_string() }
+    }
+
+    /// A usage or configuration failure (exit 2).
+    pub fn usage(message: impl std::fmt::Display) -> Failure {
+        Failure { code: exit::USAGE, message: message.to_string() }
+    }
+}
+
+/// Run a command; returns the process exit code.
+pub async fn run(cli: Cli) -> i32 {
+    let result = match cli.command {
+        Command::Serve(args) => crate::serve::command::run(args).await,
+        Command::Collect(args) => crate::collect::command::run(args).await,
+        Command::Check(args) => crate::commands::check(args).await,
+        Command::Analyze(args) => crate::commands::analyze(args).await,
+        Command::Redact(args) => crate::commands::redact(args).await,
+    };
+    match result {
+        Ok(code) => code,
+        Err(f) => {
+            eprintln!("mayadiag: error: {}", f.message);
+            f.code
+        }
+    }
+}

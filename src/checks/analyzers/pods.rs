@@ -1,0 +1,255 @@
+//! `pod-health` and `workload-ready`.
+
+use chrono::Duration;
+use serde_json::{Value, json};
+
+use super::{age, human, quote_event, text_at, time_at};
+use crate::checks::Status;
+use crate::checks::engine::{Ctx, Hit, PodInfo, component_matches, obj_ref, pod_matches, str_at};
+use crate::checks::model::{PodCondition, PodHealth, WorkloadReady};
+use crate::inventory::classify_pod;
+use crate::snapshot::path;
+
+struct Container<'v> {
+    name: &'v str,
+    init: bool,
+    cs: &'v Value,
+}
+
+fn containers<'v>(pod: &'v Value) -> Vec<Container<'v>> {
+    let mut out = Vec::new();
+    for (field, init) in [("status.initContainerStatuses", true), ("status.containerStatuses", false)] {
+        for cs in path(pod, field).and_then(Value::as_array).into_iter().flatten() {
+            out.push(Container { name: str_at(cs, "name"), init, cs });
+        }
+    }
+    out
+}
+
+fn label(c: &Container<'_>) -> String {
+    if c.init { format!("init container {}", c.name) } else { format!("container {}", c.name) }
+}
+
+fn restarts(c: &Container<'_>) -> u64 {
+    c.cs.get("restartCount").and_then(Value::as_u64).unwrap_or(0)
+}
+
+/// `last exit code 132 (Error) at …` from `lastState`/`state`.
+fn termination(c: &Container<'_>) -> Option<(i64, String, String)> {
+    ["lastState.terminated", "state.terminated"].iter().find_map(|f| {
+        let t = path(c.cs, f)?;
+        Some((t.get("exitCode").and_then(Value::as_i64).unwrap_or(0), text_at(t, "reason"), text_at(t, "finishedAt")))
+    })
+}
+
+fn describe(c: &Container<'_>) -> String {
+    let waiting = text_at(c.cs, "state.waiting.reason");
+    let mut s =
+        format!("{}: {}", label(c), if waiting.is_empty() { "running/terminated".to_string() } else { waiting });
+    s.push_str(&format!(", {} restarts", restarts(c)));
+    if let Some((code, reason, at)) = termination(c) {
+        s.push_str(&format!(", last exit code {code}"));
+        if !reason.is_empty() {
+            s.push_str(&format!(" ({reason})"));
+        }
+        if !at.is_empty() {
+            s.push_str(&format!(" at {at}"));
+        }
+    }
+    let msg = text_at(c.cs, "state.waiting.message");
+    if !msg.is_empty() {
+        s.push_str(&format!(": {msg}"));
+    }
+    super::clip(&s)
+}
+
+fn is_scheduled(pod: &Value) -> bool {
+    let cond = path(pod, "status.conditions")
+        .and_then(Value::as_array)
+        .and_then(|cs| cs.iter().find(|c| str_at(c, "type") == "PodScheduled"));
+    match cond {
+        Some(c) => str_at(c, "status") == "True",
+        None => !str_at(pod, "spec.nodeName").is_empty(),
+    }
+}
+
+/// Run `pod-health`.
+pub fn pod_health(p: &PodHealth, ctx: &Ctx<'_>) -> Vec<Hit> {
+    let mut hits = Vec::new();
+    for pod in ctx.pods.iter().filter(|pod| pod_matches(&p.select, pod)) {
+        if let Some(hit) = check_pod(p, ctx, pod) {
+            hits.push(Hit { engine: pod.engine(), ..hit });
+        }
+    }
+    hits
+}
+
+fn check_pod(p: &PodHealth, ctx: &Ctx<'_>, pod: &PodInfo<'_>) -> Option<Hit> {
+    let cs = containers(pod.obj);
+    let phase = str_at(pod.obj, "status.phase");
+    let min_age = p.min_age.map_or(Duration::minutes(5), |d| d.0);
+    let hit = |status, detail: String, evidence: Vec<String>| {
+        let mut h = Hit::new(status, pod.object(), detail);
+        h.evidence = evidence;
+        Some(h)
+    };
+    match p.condition {
+        PodCondition::Crashloop => {
+            let bad: Vec<&Container<'_>> = cs
+                .iter()
+                .filter(|c| {
+                    text_at(c.cs, "state.waiting.reason") == "CrashLoopBackOff"
+                        || (restarts(c) > 0 && text_at(c.cs, "state.terminated.reason") == "Error")
+                })
+                .collect();
+            let first = bad.first()?;
+            hit(
+                Status::Fail,
+                format!("{} is crash-looping ({} restarts)", label(first), restarts(first)),
+                bad.iter().map(|c| describe(c)).collect(),
+            )
+        }
+        PodCondition::OomKilled => {
+            let c = cs.iter().find(|c| termination(c).is_some_and(|(_, r, _)| r == "OOMKilled"))?;
+            hit(Status::Fail, format!("{} was OOMKilled ({} restarts)", label(c), restarts(c)), vec![describe(c)])
+        }
+        PodCondition::ImagePull => {
+            let c = cs.iter().find(|c| {
+                matches!(
+                    text_at(c.cs, "state.waiting.reason").as_str(),
+                    "ImagePullBackOff" | "ErrImagePull" | "InvalidImageName" | "ErrImageNeverPull"
+                )
+            })?;
+            let image = text_at(c.cs, "image");
+            hit(Status::Fail, format!("{} cannot pull image {image}", label(c)), vec![describe(c)])
+        }
+        PodCondition::ExitCode => {
+            let c = cs.iter().find(|c| termination(c).is_some_and(|(code, _, _)| p.exit_codes.contains(&code)))?;
+            let code = termination(c).map_or(0, |t| t.0);
+            hit(Status::Fail, format!("{} exited with code {code}", label(c)), vec![describe(c)])
+        }
+        PodCondition::Restarts => {
+            let min = p.min_restarts.unwrap_or(5);
+            let within = p.within.map_or(Duration::hours(1), |d| d.0);
+            let c = cs.iter().find(|c| {
+                restarts(c) >= min
+                    && time_at(c.cs, "lastState.terminated.finishedAt").is_some_and(|t| ctx.now - t <= within)
+            })?;
+            hit(
+                Status::Warn,
+                format!("{} restarted {} times, last within {}", label(c), restarts(c), human(within)),
+                vec![describe(c)],
+            )
+        }
+        PodCondition::Pending => {
+            if phase != "Pending" || is_scheduled(pod.obj) || age(ctx, pod.obj).is_none_or(|a| a < min_age) {
+                return None;
+            }
+            let events: Vec<_> =
+                ctx.events_for("Pod", pod.ns, pod.name).iter().filter(|e| e.reason == "FailedScheduling").collect();
+            let reason = events.iter().max_by_key(|e| e.last_seen()).map(|e| e.message.clone()).unwrap_or_default();
+            if p.scheduler_reason.as_ref().is_some_and(|re| !re.0.is_match(&reason)) {
+                return None;
+            }
+            let waited = age(ctx, pod.obj).map(human).unwrap_or_default();
+            let detail = if reason.is_empty() {
+                format!("Pending for {waited}, not scheduled")
+            } else {
+                format!("Pending for {waited}: {reason}")
+            };
+            hit(Status::Fail, super::clip(&detail), events.iter().map(|e| quote_event(e)).collect())
+        }
+        PodCondition::InitStuck => {
+            if phase != "Pending" || age(ctx, pod.obj).is_none_or(|a| a < min_age) {
+                return None;
+            }
+            let c = cs.iter().find(|c| {
+                c.init
+                    && p.init_container.as_ref().is_none_or(|re| re.0.is_match(c.name))
+                    && (path(c.cs, "state.running").is_some() || path(c.cs, "state.waiting").is_some())
+            })?;
+            let waited = age(ctx, pod.obj).map(human).unwrap_or_default();
+            let since = text_at(c.cs, "state.running.startedAt");
+            let mut ev = vec![describe(c)];
+            if !since.is_empty() {
+                ev.push(format!("{} running since {since}", label(c)));
+            }
+            hit(Status::Fail, format!("stuck in {} for {waited}", label(c)), ev)
+        }
+        PodCondition::Failed => {
+            let c = cs.iter().find(|c| {
+                restarts(c) == 0
+                    && path(c.cs, "state.terminated")
+                        .is_some_and(|t| t.get("exitCode").and_then(Value::as_i64).unwrap_or(0) != 0)
+            });
+            match c {
+                Some(c) => hit(Status::Fail, format!("{} failed", label(c)), vec![describe(c)]),
+                None if phase == "Failed" => hit(
+                    Status::Fail,
+                    format!("pod Failed: {}", text_at(pod.obj, "status.reason")),
+                    vec![text_at(pod.obj, "status.message")],
+                ),
+                None => None,
+            }
+        }
+    }
+}
+
+fn template_identity(wl: &Value) -> Value {
+    json!({"metadata": {"name": str_at(wl, "metadata.name"), "labels": path(wl, "spec.template.metadata.labels").cloned().unwrap_or(Value::Null)}})
+}
+
+fn num(v: &Value, dotted: &str) -> i64 {
+    path(v, dotted).and_then(Value::as_i64).unwrap_or(0)
+}
+
+/// Run `workload-ready`.
+pub fn workload_ready(p: &WorkloadReady, ctx: &Ctx<'_>) -> Vec<Hit> {
+    let mut hits = Vec::new();
+    for (resource, kind) in
+        [("deployments.apps", "Deployment"), ("statefulsets.apps", "StatefulSet"), ("daemonsets.apps", "DaemonSet")]
+    {
+        for wl in ctx.snap.objects(resource) {
+            let identity = template_identity(wl);
+            let comp = classify_pod(&identity);
+            if !component_matches(&p.select, comp.as_ref(), str_at(wl, "metadata.name")) {
+                continue;
+            }
+            let (desired, ready, scheduled) = if kind == "DaemonSet" {
+                (
+                    num(wl, "status.desiredNumberScheduled"),
+                    num(wl, "status.numberReady"),
+                    num(wl, "status.currentNumberScheduled"),
+                )
+            } else {
+                let desired = path(wl, "spec.replicas").and_then(Value::as_i64).unwrap_or(1);
+                (desired, num(wl, "status.readyReplicas"), desired)
+            };
+            let mut evidence = Vec::new();
+            let detail = if scheduled < desired {
+                format!("only {scheduled} of {desired} pods could be created/scheduled, {ready} ready")
+            } else if ready < desired {
+                format!("{ready}/{desired} ready")
+            } else {
+                continue;
+            };
+            evidence.push(format!(
+                "{kind} {}: desired {desired}, scheduled {scheduled}, ready {ready}",
+                str_at(wl, "metadata.name")
+            ));
+            for e in ctx
+                .events_for(kind, str_at(wl, "metadata.namespace"), str_at(wl, "metadata.name"))
+                .iter()
+                .filter(|e| e.event_type == "Warning")
+                .take(3)
+            {
+                evidence.push(quote_event(e));
+            }
+            let mut hit = Hit::new(Status::Fail, obj_ref(kind, wl), detail);
+            hit.engine = comp.map(|c| c.engine);
+            hit.evidence = evidence;
+            hits.push(hit);
+        }
+    }
+    hits
+}

@@ -1,0 +1,311 @@
+//! Command-line definitions (clap derive), one struct per subcommand. Parsing only: the commands
+//! themselves live in the library modules.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// Diagnostics for OpenEBS storage and Litmus chaos engineering: health checks, a redacted
+/// support bundle, a suggested support severity, and a ticket with the bundle attached.
+#[derive(Debug, Parser)]
+#[command(name = "mayadiag", version, about, long_about = None, propagate_version = true)]
+pub struct Cli {
+    /// The command to run.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Check the cluster and write a redacted support bundle (tar.gz).
+    Collect(CollectArgs),
+    /// Quick live health check (objects, events, log tails of unhealthy pods).
+    Check(CheckArgs),
+    /// Re-run the checks on a received bundle (ours or a troubleshoot.sh one).
+    Analyze(AnalyzeArgs),
+    /// Serve a bundle as a read-only Kubernetes API for kubectl.
+    Serve(ServeArgs),
+    /// Redact a text file, stdin, or an existing bundle into a new bundle.
+    Redact(RedactArgs),
+    // INTEGRATE: Ticket(TicketArgs), Agent(crate::agent::args::AgentArgs)
+}
+
+/// Output format of reports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
+pub enum OutputFormat {
+    /// For people.
+    #[default]
+    Text,
+    /// One JSON object (the contract in DESIGN.md).
+    Json,
+    /// The same object as YAML.
+    Yaml,
+}
+
+/// Which findings make the exit code non-zero.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
+pub enum FailOnArg {
+    /// Failures exit 3, warnings exit 4.
+    #[default]
+    Warn,
+    /// Failures exit 3, warnings exit 0.
+    Fail,
+    /// Always exit 0 when the checks ran.
+    Never,
+}
+
+/// How to reach the cluster (kubectl's conventions).
+#[derive(Debug, Clone, Args, Default)]
+pub struct KubeArgs {
+    /// Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config, then in-cluster).
+    #[arg(long, value_name = "FILE")]
+    pub kubeconfig: Option<PathBuf>,
+    /// The kubeconfig context to use.
+    #[arg(long, value_name = "NAME")]
+    pub context: Option<String>,
+    /// Timeout for each API request.
+    #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = parse_duration)]
+    pub request_timeout: Duration,
+}
+
+/// Options of the check engine and the Sev suggestion, shared by collect, check and analyze.
+#[derive(Debug, Clone, Args, Default)]
+pub struct CheckOptions {
+    /// Extra check definitions (*.yaml); a check with a built-in id replaces it.
+    #[arg(long, value_name = "DIR")]
+    pub checks: Option<PathBuf>,
+    /// What you would write in the ticket; taken into account for the Sev suggestion.
+    #[arg(long, value_name = "TEXT")]
+    pub description: Option<String>,
+    /// Override the suggested Sev (0-3); both are recorded.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u8).range(0..=3))]
+    pub sev: Option<u8>,
+}
+
+/// Redaction options, shared by collect and redact.
+#[derive(Debug, Clone, Args, Default)]
+pub struct RedactArgsCommon {
+    /// Extra redaction rules (YAML: regex rules, literals, object paths, allow-list).
+    #[arg(long, value_name = "FILE")]
+    pub redact_config: Option<PathBuf>,
+    /// Replace IP addresses by consistent pseudonyms.
+    #[arg(long)]
+    pub redact_ips: bool,
+    /// Replace node and host names by consistent pseudonyms.
+    #[arg(long)]
+    pub redact_hostnames: bool,
+}
+
+/// `mayadiag collect`.
+#[derive(Debug, Clone, Args)]
+pub struct CollectArgs {
+    /// Cluster access.
+    #[command(flatten)]
+    pub kube: KubeArgs,
+    /// Collect from the embedded demo cluster (served in-process) instead of a real one.
+    #[arg(long, conflicts_with_all = ["kubeconfig", "context"])]
+    pub demo: bool,
+    /// Report format on stdout.
+    #[arg(short = 'o', long = "format", value_enum, default_value_t)]
+    pub format: OutputFormat,
+    /// Where to write the bundle (default: ./mayadiag-<cluster>-<time>.tar.gz).
+    #[arg(long, value_name = "PATH")]
+    pub output: Option<PathBuf>,
+    /// Only logs newer than this.
+    #[arg(long, value_name = "DURATION", default_value = "24h", value_parser = parse_duration)]
+    pub since: Duration,
+    /// Per-container log limit; the newest bytes are kept.
+    #[arg(long, value_name = "SIZE", default_value = "5MiB", value_parser = parse_size)]
+    pub max_log_bytes: u64,
+    /// Bundle size limit (uncompressed); after it further logs are skipped and recorded.
+    #[arg(long, value_name = "SIZE", default_value = "1GiB", value_parser = parse_size)]
+    pub max_bundle_size: u64,
+    /// Concurrent API requests.
+    #[arg(long, value_name = "N", default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..=256))]
+    pub concurrency: u16,
+    /// Also collect logs of application pods that use OpenEBS volumes.
+    #[arg(long)]
+    pub app_logs: bool,
+    /// gzip level 0-9 (1 is fastest).
+    #[arg(long, value_name = "N", default_value_t = 3, value_parser = clap::value_parser!(u32).range(0..=9))]
+    pub compression_level: u32,
+    /// Turn redaction off (needs --yes; recorded in the bundle).
+    #[arg(long)]
+    pub no_redact: bool,
+    /// Confirm --no-redact, and consent to sending with --ticket.
+    #[arg(long)]
+    pub yes: bool,
+    /// Redaction rules.
+    #[command(flatten)]
+    pub redact: RedactArgsCommon,
+    /// Check engine options.
+    #[command(flatten)]
+    pub check: CheckOptions,
+    /// Open a ticket with the bundle (no value), or attach it to ticket ID.
+    #[arg(long, value_name = "ID", num_args = 0..=1, default_missing_value = "new")]
+    pub ticket: Option<String>,
+    // INTEGRATE: desk: crate::desk::args::DeskArgs
+}
+
+/// `mayadiag check`.
+#[derive(Debug, Clone, Args)]
+pub struct CheckArgs {
+    /// Cluster access.
+    #[command(flatten)]
+    pub kube: KubeArgs,
+    /// Report format.
+    #[arg(short = 'o', long = "format", value_enum, default_value_t)]
+    pub format: OutputFormat,
+    /// Which findings make the exit code non-zero.
+    #[arg(long, value_enum, default_value_t)]
+    pub fail_on: FailOnArg,
+    /// Concurrent API requests.
+    #[arg(long, value_name = "N", default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..=256))]
+    pub concurrency: u16,
+    /// Check engine options.
+    #[command(flatten)]
+    pub check: CheckOptions,
+}
+
+/// `mayadiag analyze`.
+#[derive(Debug, Clone, Args)]
+pub struct AnalyzeArgs {
+    /// The bundle (.tar.gz or an unpacked directory).
+    pub bundle: PathBuf,
+    /// Report format.
+    #[arg(short = 'o', long = "format", value_enum, default_value_t)]
+    pub format: OutputFormat,
+    /// Which findings make the exit code non-zero.
+    #[arg(long, value_enum, default_value_t)]
+    pub fail_on: FailOnArg,
+    /// Check engine options.
+    #[command(flatten)]
+    pub check: CheckOptions,
+}
+
+/// `mayadiag serve`.
+#[derive(Debug, Clone, Args)]
+pub struct ServeArgs {
+    /// The bundle (.tar.gz or an unpacked directory), ours or troubleshoot.sh's.
+    pub bundle: PathBuf,
+    /// Port on 127.0.0.1 (0 picks a free one; the address is printed).
+    #[arg(long, default_value_t = 0)]
+    pub port: u16,
+    /// Write a kubeconfig pointing at the server.
+    #[arg(long, value_name = "PATH")]
+    pub write_kubeconfig: Option<PathBuf>,
+    /// Serve HTTPS with a generated self-signed CA and require a generated bearer token.
+    #[arg(long)]
+    pub tls: bool,
+    /// Add this much latency to every response (to simulate a remote API server).
+    #[arg(long, value_name = "DURATION", default_value = "0s", value_parser = parse_duration)]
+    pub latency: Duration,
+    /// Fault rules for tests (YAML).
+    #[arg(long, value_name = "FILE", hide = true)]
+    pub inject_faults: Option<PathBuf>,
+    /// Keep PATCH/POST/PUT in memory (for agent tests).
+    #[arg(long, hide = true)]
+    pub accept_writes: bool,
+}
+
+/// `mayadiag redact`.
+#[derive(Debug, Clone, Args)]
+pub struct RedactArgs {
+    /// A text file, `-` for stdin, or a bundle (.tar.gz or directory).
+    pub input: PathBuf,
+    /// Where to write (default: stdout for text; `<input>.redacted.tar.gz` for bundles).
+    #[arg(short = 'o', long = "output", value_name = "PATH")]
+    pub output: Option<PathBuf>,
+    /// Redaction rules.
+    #[command(flatten)]
+    pub redact: RedactArgsCommon,
+}
+
+/// `mayadiag ticket`.
+#[derive(Debug, Clone, Args)]
+pub struct TicketArgs {
+    /// The bundle to send.
+    #[arg(long, value_name = "PATH")]
+    pub bundle: PathBuf,
+    /// Attach to this existing ticket instead of opening a new one.
+    #[arg(long, value_name = "ID")]
+    pub ticket: Option<u64>,
+    // INTEGRATE: desk: crate::desk::args::DeskArgs
+}
+
+/// Parse `24h`, `6h`, `30s`, `10ms`, `5m`, `1d`, or plain seconds.
+pub fn parse_duration(s: &str) -> Result<Duration, String> {
+    let s = s.trim();
+    let split = s.find(|c: char| !c.is_ascii_digit() && c != '.').unwrap_or(s.len());
+    let (num, unit) = s.split_at(split);
+    let n: f64 = num.parse().map_err(|_| format!("invalid duration {s:?}: expected e.g. 30s, 10m, 6h, 1d"))?;
+    let secs = match unit {
+        "" | "s" => n,
+        "ms" => n / 1000.0,
+        "m" => n * 60.0,
+        "h" => n * 3600.0,
+        "d" => n * 86400.0,
+        _ => return Err(format!("invalid duration unit in {s:?}: use ms, s, m, h or d")),
+    };
+    Ok(Duration::from_secs_f64(secs))
+}
+
+/// Parse `5MiB`, `1GiB`, `500KB`, `10M`, or plain bytes.
+pub fn parse_size(s: &str) -> Result<u64, String> {
+    let t = s.trim();
+    let split = t.find(|c: char| !c.is_ascii_digit() && c != '.').unwrap_or(t.len());
+    let (num, unit) = t.split_at(split);
+    let n: f64 = num.parse().map_err(|_| format!("invalid size {s:?}: expected e.g. 512KiB, 5MiB, 1GiB"))?;
+    let mult: f64 = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 1.0,
+        "k" | "kb" => 1e3,
+        "kib" | "ki" => 1024.0,
+        "m" | "mb" => 1e6,
+        "mib" | "mi" => 1024.0 * 1024.0,
+        "g" | "gb" => 1e9,
+        "gib" | "gi" => 1024.0 * 1024.0 * 1024.0,
+        _ => return Err(format!("invalid size unit in {s:?}: use KiB, MiB, GiB (or KB, MB, GB)")),
+    };
+    Ok((n * mult) as u64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_and_sizes() {
+        assert_eq!(parse_duration("24h").unwrap(), Duration::from_secs(86400));
+        assert_eq!(parse_duration("10ms").unwrap(), Duration::from_millis(10));
+        assert_eq!(parse_duration("90").unwrap(), Duration::from_secs(90));
+        assert!(parse_duration("5 weeks").is_err());
+        assert_eq!(parse_size("5MiB").unwrap(), 5 * 1024 * 1024);
+        assert_eq!(parse_size("1GiB").unwrap(), 1 << 30);
+        assert_eq!(parse_size("500KB").unwrap(), 500_000);
+        assert!(parse_size("lots").is_err());
+    }
+
+    #[test]
+    fn cli_parses_documented_examples() {
+        Cli::try_parse_from([
+            "mayadiag",
+            "collect",
+            "--context",
+            "prod",
+            "-o",
+            "json",
+            "--output",
+            "/tmp/p.tar.gz",
+            "--since",
+            "6h",
+        ])
+        .unwrap();
+        Cli::try_parse_from(["mayadiag", "serve", "b.tar.gz", "--write-kubeconfig", "./k"]).unwrap();
+        Cli::try_parse_from(["mayadiag", "check", "-o", "json", "--fail-on", "warn"]).unwrap();
+        Cli::try_parse_from(["mayadiag", "collect", "--ticket"]).unwrap();
+        Cli::try_parse_from(["mayadiag", "collect", "--ticket", "4711"]).unwrap();
+        assert!(Cli::try_parse_from(["mayadiag", "collect", "--sev", "5"]).is_err());
+    }
+}

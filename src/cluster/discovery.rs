@@ -1,0 +1,106 @@
+//! Which custom resources to collect: API discovery for the OpenEBS / Litmus / mayadiag groups,
+//! at the version the API server says is preferred (so a DiskPool is read as v1beta2 on one
+//! release and v1beta3 on the next without us knowing in advance).
+
+use serde_json::Value;
+
+use super::{ApiError, Kube};
+use crate::inventory::is_relevant_crd_group;
+use crate::resources;
+
+/// One custom resource to list.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct CustomResource {
+    /// API group.
+    pub group: String,
+    /// Preferred served version.
+    pub version: String,
+    /// Plural.
+    pub plural: String,
+    /// Kind.
+    pub kind: String,
+    /// Namespaced or cluster-scoped.
+    pub namespaced: bool,
+}
+
+impl CustomResource {
+    /// `<plural>.<group>`.
+    pub fn id(&self) -> String {
+        resources::resource_id(&self.group, &self.plural)
+    }
+
+    /// Cluster-wide list path (all namespaces for namespaced resources).
+    pub fn list_path(&self) -> String {
+        resources::list_path(&self.group, &self.version, &self.plural, None)
+    }
+
+    /// `group/version`.
+    pub fn api_version(&self) -> String {
+        resources::api_version(&self.group, &self.version)
+    }
+}
+
+/// Discover the relevant custom resources. Returns them sorted, plus per-group errors (a group
+/// whose discovery fails is reported, the others still count).
+pub async fn custom_resources(kube: &Kube) -> Result<(Vec<CustomResource>, Vec<(String, ApiError)>), ApiError> {
+    let groups = kube.get_json("/apis").await?;
+    let mut out = Vec::new();
+    let mut errors = Vec::new();
+    for group in groups["groups"].as_array().cloned().unwrap_or_default() {
+        let Some(name) = group["name"].as_str() else { continue };
+        if !is_relevant_crd_group(name) {
+            continue;
+        }
+        let Some(version) =
+            group["preferredVersion"]["version"].as_str().or_else(|| group["versions"][0]["version"].as_str())
+        else {
+            continue;
+        };
+        match kube.get_json(&format!("/apis/{name}/{version}")).await {
+            Ok(list) => out.extend(parse_resource_list(name, version, &list)),
+            Err(e) => errors.push((format!("{name}/{version}"), e)),
+        }
+    }
+    out.sort();
+    Ok((out, errors))
+}
+
+/// The listable top-level resources of one `APIResourceList`.
+pub fn parse_resource_list(group: &str, version: &str, list: &Value) -> Vec<CustomResource> {
+    list["resources"]
+        .as_array()
+        .map(|rs| {
+            rs.iter()
+                .filter(|r| r["name"].as_str().is_some_and(|n| !n.contains('/')))
+                .filter(|r| r["verbs"].as_array().is_none_or(|v| v.iter().any(|x| x == "list")))
+                .filter_map(|r| {
+                    Some(CustomResource {
+                        group: group.to_string(),
+                        version: version.to_string(),
+                        plural: r["name"].as_str()?.to_string(),
+                        kind: r["kind"].as_str()?.to_string(),
+                        namespaced: r["namespaced"].as_bool().unwrap_or(true),
+                    })
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn skips_subresources_and_unlistable() {
+        let list = json!({"resources": [
+            {"name": "cstorvolumes", "kind": "CStorVolume", "namespaced": true, "verbs": ["get", "list"]},
+            {"name": "cstorvolumes/status", "kind": "CStorVolume", "namespaced": true, "verbs": ["get"]},
+            {"name": "weird", "kind": "W", "namespaced": false, "verbs": ["create"]}]});
+        let rs = parse_resource_list("cstor.openebs.io", "v1", &list);
+        assert_eq!(rs.len(), 1);
+        assert_eq!(rs[0].id(), "cstorvolumes.cstor.openebs.io");
+        assert_eq!(rs[0].list_path(), "/apis/cstor.openebs.io/v1/cstorvolumes");
+    }
+}

@@ -1,0 +1,394 @@
+//! Kubernetes access: a kube-rs client built with kubectl's conventions, wrapped so every request
+//! has a timeout, a concurrency bound, and retries with jittered backoff on 429 (honouring
+//! `Retry-After`), 5xx, resets and timeouts. Lists are paginated and restart on `410 Gone`.
+
+pub mod discovery;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use futures::{Stream, StreamExt};
+use http::{Request, header};
+use http_body_util::BodyExt;
+use kube::client::Body;
+use kube::config::{KubeConfigOptions, Kubeconfig};
+use serde_json::Value;
+use tokio::sync::Semaphore;
+
+use crate::cli::KubeArgs;
+use crate::retry::{Backoff, RetryAction, is_retryable_status, parse_retry_after};
+
+/// Why the cluster could not be used at all.
+#[derive(Debug, thiserror::Error)]
+pub enum ClusterError {
+    /// No usable kubeconfig / in-cluster config.
+    #[error("no usable Kubernetes configuration: {0} (pass --kubeconfig/--context, set KUBECONFIG, or use --demo)")]
+    Config(String),
+    /// The API server did not answer.
+    #[error(
+        "cannot reach the Kubernetes API server at {server}: {reason} (check that the cluster is up and that --context/--kubeconfig point at it, e.g. `kubectl cluster-info`)"
+    )]
+    Unreachable {
+        /// Server URL.
+        server: String,
+        /// What happened.
+        reason: String,
+    },
+    /// The API server rejected our credentials.
+    #[error(
+        "the API server at {server} rejected the credentials ({reason}); refresh them (e.g. re-login with your cloud CLI) or pick another --context"
+    )]
+    Unauthorized {
+        /// Server URL.
+        server: String,
+        /// What it said.
+        reason: String,
+    },
+}
+
+/// One request's failure, after retries.
+#[derive(Debug, Clone, thiserror::Error, PartialEq)]
+pub enum ApiError {
+    /// The API answered with an error status.
+    #[error("{code} {reason}: {message}")]
+    Status {
+        /// HTTP status.
+        code: u16,
+        /// `Status.reason` (`Forbidden`, `NotFound`, …).
+        reason: String,
+        /// `Status.message`.
+        message: String,
+    },
+    /// Connection-level failure (refused, reset, TLS).
+    #[error("connection failed: {0}")]
+    Transport(String),
+    /// No answer in time.
+    #[error("timed out after {0:?}")]
+    Timeout(Duration),
+    /// The answer was not what the API promises.
+    #[error("undecodable response: {0}")]
+    Decode(String),
+}
+
+impl ApiError {
+    /// HTTP status, when there was one.
+    pub fn status(&self) -> Option<u16> {
+        match self {
+            ApiError::Status { code, .. } => Some(*code),
+            _ => None,
+        }
+    }
+}
+
+/// A kube client with our request policy.
+#[derive(Clone)]
+pub struct Kube {
+    client: kube::Client,
+    server: String,
+    timeout: Duration,
+    backoff: Backoff,
+    limit: Arc<Semaphore>,
+}
+
+impl Kube {
+    /// Build from kubectl-style flags: `--kubeconfig`, `--context`, then `KUBECONFIG` /
+    /// `~/.kube/config`, then the in-cluster service account.
+    pub async fn connect(args: &KubeArgs, concurrency: usize) -> Result<Kube, ClusterError> {
+        let options = KubeConfigOptions { context: args.context.clone(), cluster: None, user: None };
+        let config = match (&args.kubeconfig, &args.context) {
+            (Some(path), _) => {
+                let kc = Kubeconfig::read_from(path)
+                    .map_err(|e| ClusterError::Config(format!("{}: {e}", path.display())))?;
+                kube::Config::from_custom_kubeconfig(kc, &options)
+                    .await
+                    .map_err(|e| ClusterError::Config(format!("{}: {e}", path.display())))?
+            }
+            (None, Some(ctx)) => kube::Config::from_kubeconfig(&options)
+                .await
+                .map_err(|e| ClusterError::Config(format!("context {ctx:?}: {e}")))?,
+            (None, None) => kube::Config::infer().await.map_err(|e| ClusterError::Config(e.to_string()))?,
+        };
+        Kube::from_config(config, args.request_timeout, concurrency)
+    }
+
+    /// Build from a ready config.
+    pub fn from_config(mut config: kube::Config, timeout: Duration, concurrency: usize) -> Result<Kube, ClusterError> {
+        config.default_retry = false;
+        config.read_timeout = Some(timeout);
+        config.connect_timeout = Some(timeout.min(Duration::from_secs(10)));
+        let server = config.cluster_url.to_string().trim_end_matches('/').to_string();
+        let client = kube::Client::try_from(config).map_err(|e| ClusterError::Config(e.to_string()))?;
+        Ok(Kube {
+            client,
+            server,
+            timeout,
+            backoff: Backoff::kube(),
+            limit: Arc::new(Semaphore::new(concurrency.max(1))),
+        })
+    }
+
+    /// The API server URL.
+    pub fn server(&self) -> &str {
+        &self.server
+    }
+
+    /// Fetch `/version`, turning failure into the one-line "cannot use this cluster" errors.
+    pub async fn version(&self) -> Result<Value, ClusterError> {
+        match self.get_json("/version").await {
+            Ok(v) => Ok(v),
+            Err(ApiError::Status { code: 401, message, .. }) => {
+                Err(ClusterError::Unauthorized { server: self.server.clone(), reason: message })
+            }
+            Err(ApiError::Status { code, message, .. }) if code != 403 && code != 404 => {
+                Err(ClusterError::Unreachable {
+                    server: self.server.clone(),
+                    reason: format!("HTTP {code}: {message}"),
+                })
+            }
+            Err(ApiError::Status { .. }) => Ok(Value::Null),
+            Err(e) => Err(ClusterError::Unreachable { server: self.server.clone(), reason: e.to_string() }),
+        }
+    }
+
+    async fn send_once(&self, path_and_query: &str, accept: &str) -> Result<http::Response<Body>, ApiError> {
+        let request = Request::get(path_and_query)
+            .header(header::ACCEPT, accept)
+            .header(header::USER_AGENT, concat!("mayadiag/", env!("CARGO_PKG_VERSION")))
+            .body(Body::empty())
+            .map_err(|e| ApiError::Decode(format!("bad request path {path_and_query}: {e}")))?;
+        let response = tokio::time::timeout(self.timeout, self.client.send(request))
+            .await
+            .map_err(|_| ApiError::Timeout(self.timeout))?
+            .map_err(|e| ApiError::Transport(error_chain(&e)))?;
+        Ok(response)
+    }
+
+    /// Classify an outcome for the retry policy.
+    fn classify(result: &Result<(http::StatusCode, Option<Duration>), ApiError>) -> RetryAction {
+        match result {
+            Ok((status, retry_after)) if is_retryable_status(status.as_u16()) => {
+                RetryAction::Retry { reason: format!("HTTP {status}"), not_before: *retry_after }
+            }
+            Ok(_) => RetryAction::Stop,
+            Err(ApiError::Transport(r)) => RetryAction::Retry { reason: r.clone(), not_before: None },
+            Err(ApiError::Timeout(_)) => RetryAction::Retry { reason: "timeout".into(), not_before: None },
+            Err(_) => RetryAction::Stop,
+        }
+    }
+
+    /// GET with retries; returns the successful response (headers read, body not yet).
+    async fn get_response(&self, path_and_query: &str, accept: &str) -> Result<http::Response<Body>, ApiError> {
+        let _permit = self.limit.acquire().await.map_err(|_| ApiError::Transport("client closed".into()))?;
+        let mut attempt = 0u32;
+        loop {
+            let outcome = self.send_once(path_and_query, accept).await;
+            let summary = outcome
+                .as_ref()
+                .map(|r| {
+                    (r.status(), parse_retry_after(r.headers().get(header::RETRY_AFTER).and_then(|v| v.to_str().ok())))
+                })
+                .map_err(Clone::clone);
+            match Self::classify(&summary) {
+                RetryAction::Retry { not_before, .. } if attempt + 1 < self.backoff.max_attempts => {
+                    tokio::time::sleep(self.backoff.delay(attempt, not_before)).await;
+                    attempt += 1;
+                }
+                _ => {
+                    let response = outcome?;
+                    if response.status().is_success() {
+                        return Ok(response);
+                    }
+                    return Err(status_error(response, self.timeout).await);
+                }
+            }
+        }
+    }
+
+    /// GET a body, whole, with retries (the body must arrive within the timeout too).
+    pub async fn get_bytes(&self, path_and_query: &str, accept: &str) -> Result<Bytes, ApiError> {
+        let mut attempt = 0u32;
+        loop {
+            let result = async {
+                let response = self.get_response(path_and_query, accept).await?;
+                tokio::time::timeout(self.timeout, response.into_body().collect_bytes())
+                    .await
+                    .map_err(|_| ApiError::Timeout(self.timeout))?
+                    .map_err(|e| ApiError::Transport(error_chain(&e)))
+            }
+            .await;
+            match result {
+                Err(ApiError::Transport(_) | ApiError::Timeout(_)) if attempt + 1 < self.backoff.max_attempts => {
+                    tokio::time::sleep(self.backoff.delay(attempt, None)).await;
+                    attempt += 1;
+                }
+                other => return other,
+            }
+        }
+    }
+
+    /// GET JSON.
+    pub async fn get_json(&self, path_and_query: &str) -> Result<Value, ApiError> {
+        let bytes = self.get_bytes(path_and_query, "application/json").await?;
+        serde_json::from_slice(&bytes).map_err(|e| ApiError::Decode(format!("{path_and_query}: {e}")))
+    }
+
+    /// List every object at `path` (a collection URL), following `continue` tokens; a `410 Gone`
+    /// on a continue token restarts the list from the start (at most three times).
+    pub async fn list(&self, path: &str, query: &str, page_size: usize) -> Result<Vec<Value>, ApiError> {
+        self.list_as(path, query, page_size, "application/json").await
+    }
+
+    /// Like [`Kube::list`] with another representation (e.g. a metadata-only `Table`, whose
+    /// `rows` are returned as items; the first page's column definitions come back too).
+    pub async fn list_as(
+        &self,
+        path: &str,
+        query: &str,
+        page_size: usize,
+        accept: &str,
+    ) -> Result<Vec<Value>, ApiError> {
+        Ok(self.list_with_columns(path, query, page_size, accept).await?.0)
+    }
+
+    /// Paginated list returning the items (or table rows) and the table column definitions.
+    pub async fn list_with_columns(
+        &self,
+        path: &str,
+        query: &str,
+        page_size: usize,
+        accept: &str,
+    ) -> Result<(Vec<Value>, Value), ApiError> {
+        let mut restarts = 0;
+        'restart: loop {
+            let mut items = Vec::new();
+            let mut columns = Value::Null;
+            let mut token: Option<String> = None;
+            loop {
+                let mut q = format!("limit={page_size}");
+                if !query.is_empty() {
+                    q.push('&');
+                    q.push_str(query);
+                }
+                if let Some(t) = &token {
+                    q.push_str("&continue=");
+                    q.push_str(&urlencode(t));
+                }
+                let page = match self.get_bytes(&format!("{path}?{q}"), accept).await {
+                    Err(ApiError::Status { code: 410, .. }) if token.is_some() && restarts < 3 => {
+                        restarts += 1;
+                        continue 'restart;
+                    }
+                    other => other?,
+                };
+                let mut page: Value =
+                    serde_json::from_slice(&page).map_err(|e| ApiError::Decode(format!("{path}: {e}")))?;
+                if columns.is_null() {
+                    if let Some(c) = page.get_mut("columnDefinitions") {
+                        columns = c.take();
+                    }
+                }
+                let key = if page.get("rows").is_some() { "rows" } else { "items" };
+                if let Some(Value::Array(batch)) = page.get_mut(key).map(Value::take) {
+                    items.extend(batch);
+                }
+                token = page
+                    .pointer("/metadata/continue")
+                    .and_then(Value::as_str)
+                    .filter(|t| !t.is_empty())
+                    .map(str::to_string);
+                if token.is_none() {
+                    return Ok((items, columns));
+                }
+            }
+        }
+    }
+
+    /// Open a streaming GET (pod logs). Each chunk must arrive within the timeout: a stalled
+    /// stream ends with [`ApiError::Timeout`] after the bytes already received.
+    pub async fn stream(
+        &self,
+        path_and_query: &str,
+    ) -> Result<impl Stream<Item = Result<Bytes, ApiError>> + Send + use<>, ApiError> {
+        let response = self.get_response(path_and_query, "*/*").await?;
+        let idle = self.timeout;
+        let body = response.into_body().into_data_stream();
+        Ok(futures::stream::unfold((body, false), move |(mut body, done)| async move {
+            if done {
+                return None;
+            }
+            match tokio::time::timeout(idle, body.next()).await {
+                Err(_) => Some((Err(ApiError::Timeout(idle)), (body, true))),
+                Ok(None) => None,
+                Ok(Some(Ok(chunk))) => Some((Ok(chunk), (body, false))),
+                Ok(Some(Err(e))) => Some((Err(ApiError::Transport(error_chain(&e))), (body, true))),
+            }
+        }))
+    }
+}
+
+async fn status_error(response: http::Response<Body>, timeout: Duration) -> ApiError {
+    let code = response.status().as_u16();
+    let body = tokio::time::timeout(timeout, response.into_body().collect_bytes())
+        .await
+        .ok()
+        .and_then(Result::ok)
+        .unwrap_or_default();
+    let parsed: Option<Value> = serde_json::from_slice(&body).ok();
+    let reason = parsed.as_ref().and_then(|v| v["reason"].as_str()).unwrap_or(match code {
+        403 => "Forbidden",
+        404 => "NotFound",
+        410 => "Gone",
+        429 => "TooManyRequests",
+        _ => "Error",
+    });
+    let message = parsed
+        .as_ref()
+        .and_then(|v| v["message"].as_str().map(str::to_string))
+        .unwrap_or_else(|| String::from_utf8_lossy(&body[..body.len().min(300)]).trim().to_string());
+    ApiError::Status { code, reason: reason.to_string(), message }
+}
+
+/// An error and its sources on one line (`connection refused` is usually three levels down).
+pub fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut parts = vec![e.to_string()];
+    let mut source = e.source();
+    while let Some(s) = source {
+        let text = s.to_string();
+        if !parts.iter().any(|p| p.contains(&text)) {
+            parts.push(text);
+        }
+        source = s.source();
+    }
+    parts.join(": ")
+}
+
+/// Percent-encode a query value.
+pub fn urlencode(s: &str) -> String {
+    serde_urlencoded::to_string([("x", s)]).map(|q| q[2..].to_string()).unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn encodes_query_values() {
+        assert_eq!(urlencode("a=b,c"), "a%3Db%2Cc");
+    }
+
+    #[test]
+    fn classifies_for_retry() {
+        let retry = Kube::classify(&Ok((http::StatusCode::TOO_MANY_REQUESTS, Some(Duration::from_secs(1)))));
+        assert_eq!(
+            retry,
+            RetryAction::Retry {
+                reason: "HTTP 429 Too Many Requests".into(),
+                not_before: Some(Duration::from_secs(1))
+            }
+        );
+        assert_eq!(Kube::classify(&Ok((http::StatusCode::FORBIDDEN, None))), RetryAction::Stop);
+        assert!(matches!(Kube::classify(&Err(ApiError::Transport("reset".into()))), RetryAction::Retry { .. }));
+        assert_eq!(Kube::classify(&Err(ApiError::Decode("x".into()))), RetryAction::Stop);
+    }
+}

@@ -1,0 +1,270 @@
+//! `mayadiag collect` as a command: flags → collection → bundle → report, with progress, the
+//! end-of-run summary, Ctrl-C handling and the optional ticket.
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use indicatif::{ProgressBar, ProgressStyle};
+use serde_json::{Value, json};
+
+use super::sink::BundleSink;
+use super::{CollectOptions, Collected, Progress, collect, manifest};
+use crate::app::Failure;
+use crate::cli::{CollectArgs, KubeArgs, OutputFormat};
+use crate::cluster::Kube;
+use crate::exit;
+use crate::redact::{RedactOptions, Redactor};
+
+/// An indicatif bar on a TTY.
+struct TtyProgress(ProgressBar);
+
+impl Progress for TtyProgress {
+    fn phase(&self, name: &str, total: u64) {
+        self.0.set_length(total.max(1));
+        self.0.set_position(0);
+        self.0.set_message(name.to_string());
+    }
+    fn tick(&self, bytes: u64) {
+        self.0.inc(1);
+        self.0.set_prefix(human_bytes(bytes));
+    }
+    fn done(&self) {
+        self.0.finish_and_clear();
+    }
+}
+
+/// One line per phase when stderr is not a TTY.
+struct PlainProgress;
+
+impl Progress for PlainProgress {
+    fn phase(&self, name: &str, total: u64) {
+        eprintln!("mayadiag: collecting {name} ({total} items)");
+    }
+    fn tick(&self, _: u64) {}
+    fn done(&self) {}
+}
+
+/// `1.2 MiB`.
+pub fn human_bytes(n: u64) -> String {
+    let units = ["B", "KiB", "MiB", "GiB", "TiB"];
+    let mut v = n as f64;
+    let mut i = 0;
+    while v >= 1024.0 && i + 1 < units.len() {
+        v /= 1024.0;
+        i += 1;
+    }
+    if i == 0 { format!("{n} B") } else { format!("{v:.1} {}", units[i]) }
+}
+
+/// Build the redactor from flags; a bad rule file is a usage error before anything runs.
+pub fn redactor_from(
+    args: &crate::cli::RedactArgsCommon,
+    off: bool,
+    known_hostnames: Vec<String>,
+) -> Result<Redactor, Failure> {
+    if off {
+        return Ok(Redactor::disabled());
+    }
+    Redactor::new(&RedactOptions {
+        user_config: args.redact_config.clone(),
+        redact_ips: args.redact_ips,
+        redact_hostnames: args.redact_hostnames,
+        known_hostnames,
+    })
+    .map_err(Failure::usage)
+}
+
+/// A cluster connection, or the demo cluster served in-process.
+pub struct Target {
+    /// The client.
+    pub kube: Kube,
+    /// Keeps the demo server alive.
+    pub _demo: Option<crate::demo::Demo>,
+    /// Name for the bundle file (`demo`, the context, or `cluster`).
+    pub name: String,
+}
+
+/// Connect as the flags say.
+pub async fn connect(kube_args: &KubeArgs, demo: bool, concurrency: usize) -> Result<Target, Failure> {
+    if demo {
+        let served = crate::demo::serve_demo().await.map_err(Failure::runtime)?;
+        let yaml = served.server.kubeconfig("mayadiag-demo");
+        let kc = kube::config::Kubeconfig::from_yaml(&yaml).map_err(Failure::runtime)?;
+        let config = kube::Config::from_custom_kubeconfig(kc, &Default::default()).await.map_err(Failure::runtime)?;
+        let kube = Kube::from_config(config, kube_args.request_timeout, concurrency).map_err(Failure::usage)?;
+        return Ok(Target { kube, _demo: Some(served), name: "demo".into() });
+    }
+    let kube = Kube::connect(kube_args, concurrency).await.map_err(|e| match e {
+        crate::cluster::ClusterError::Config(_) => Failure::usage(e),
+        other => Failure::runtime(other),
+    })?;
+    let name = kube_args.context.clone().unwrap_or_else(|| "cluster".into());
+    Ok(Target { kube, _demo: None, name })
+}
+
+fn sanitize(name: &str) -> String {
+    name.chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '-' }).collect()
+}
+
+/// Run `mayadiag collect`.
+pub async fn run(args: CollectArgs) -> Result<i32, Failure> {
+    if args.no_redact && !args.yes {
+        return Err(Failure::usage(
+            "--no-redact sends unredacted secrets to whoever gets the bundle; add --yes to confirm",
+        ));
+    }
+    let redactor = Arc::new(redactor_from(&args.redact, args.no_redact, Vec::new())?);
+    let target = connect(&args.kube, args.demo, args.concurrency as usize).await?;
+    let version = target.kube.version().await.map_err(Failure::runtime)?;
+    let stamp = chrono::Utc::now().format("%Y%m%d-%H%M%S").to_string();
+    let top = format!("mayadiag-{}-{stamp}", sanitize(&target.name));
+    let output = args.output.clone().unwrap_or_else(|| PathBuf::from(format!("{top}.tar.gz")));
+    let mtime = chrono::Utc::now().timestamp().max(0) as u64;
+    let sink = BundleSink::create(&output, &top, mtime, args.compression_level).map_err(Failure::runtime)?;
+    let opts = CollectOptions {
+        since: args.since,
+        max_log_bytes: args.max_log_bytes,
+        max_bundle_size: args.max_bundle_size,
+        app_logs: args.app_logs,
+        concurrency: args.concurrency as usize,
+        tails_only: None,
+        args: std::env::args().skip(1).collect(),
+        redaction_disabled_by_user: args.no_redact,
+    };
+    let progress: Box<dyn Progress> = if args.format != OutputFormat::Text {
+        Box::new(super::NoProgress)
+    } else if std::io::stderr().is_terminal() {
+        let bar = ProgressBar::new(1);
+        bar.set_style(
+            ProgressStyle::with_template("{spinner} {msg:<22} [{bar:30}] {pos}/{len} {prefix} {elapsed}")
+                .unwrap_or_else(|_| ProgressStyle::default_bar()),
+        );
+        bar.enable_steady_tick(Duration::from_millis(120));
+        Box::new(TtyProgress(bar))
+    } else {
+        Box::new(PlainProgress)
+    };
+    let patterns = Arc::new(crate::commands::log_patterns(&args.check)?);
+    let collected = tokio::select! {
+        r = collect(&target.kube, &opts, redactor.clone(), patterns, Some(&sink), progress.as_ref(), version) => r,
+        _ = tokio::signal::ctrl_c() => {
+            progress.done();
+            let _ = sink.abort().await;
+            eprintln!("mayadiag: interrupted; removed the partial bundle {}", crate::bundle::partial_path(&output).display());
+            return Ok(exit::INTERRUPTED);
+        }
+    };
+    let collected = match collected {
+        Ok(c) => c,
+        Err(e) => {
+            let mut sink = sink;
+            let cause = sink.take_error().await;
+            return Err(Failure::runtime(cause.map(|c| c.to_string()).unwrap_or_else(|| e.to_string())));
+        }
+    };
+    let analysis = crate::commands::analyze_snapshot(&collected.snapshot, &args.check)?;
+    let server = {
+        let mut r = crate::redact::RedactionReport::default();
+        redactor
+            .redact_text(target.kube.server(), "mayadiag/manifest.json", &mut r)
+            .unwrap_or_else(|_| "***REDACTED***".into())
+    };
+    let written = write_tail(&sink, &collected, &analysis, &server, redactor.is_enabled(), &opts).await;
+    let (size, files) = match written {
+        Ok(()) => match sink.finish().await {
+            Ok((size, files)) => (size, files.len()),
+            Err(e) => return Err(Failure::runtime(e)),
+        },
+        Err(e) => {
+            let mut sink = sink;
+            let cause = sink.take_error().await;
+            return Err(Failure::runtime(cause.unwrap_or(e)));
+        }
+    };
+    print_summary(&args, &output, size, &collected, files, &analysis.report)?;
+    let _ = &target;
+    Ok(exit::OK)
+}
+
+/// The analysis, summary, redaction report and, last, the manifest listing every file before it.
+async fn write_tail(
+    sink: &BundleSink,
+    c: &Collected,
+    analysis: &crate::commands::AnalysisOutput,
+    server: &str,
+    enabled: bool,
+    opts: &CollectOptions,
+) -> Result<(), crate::bundle::BundleError> {
+    if let Some((analysis_json, summary_md)) = &analysis.files {
+        sink.add("mayadiag/analysis.json", analysis_json.clone()).await?;
+        sink.add("mayadiag/summary.md", summary_md.clone()).await?;
+    }
+    sink.add("mayadiag/redaction-report.json", serde_json::to_vec_pretty(&c.redaction).unwrap_or_default()).await?;
+    let mut m = manifest(c, server, sink.files().await?, enabled, opts.redaction_disabled_by_user);
+    m.args = opts.args.clone();
+    m.redaction.dropped_files = c.redaction.dropped_count();
+    sink.add("mayadiag/manifest.json", serde_json::to_vec_pretty(&m).unwrap_or_default()).await
+}
+
+fn print_summary(
+    args: &CollectArgs,
+    output: &std::path::Path,
+    size: u64,
+    c: &Collected,
+    files: usize,
+    report: &Value,
+) -> Result<(), Failure> {
+    let failed: Vec<&super::manifest::CollectorStatus> = c.collectors.iter().filter(|s| s.status == "failed").collect();
+    if !failed.is_empty() || !c.skips.is_empty() {
+        eprintln!(
+            "mayadiag: {} collector(s) failed and {} item(s) were skipped; the bundle records each one:",
+            failed.len(),
+            c.skips.len()
+        );
+        for f in failed.iter().take(10) {
+            eprintln!("  - {}: {}", f.name, f.reason.as_deref().unwrap_or("failed"));
+        }
+        let mut reasons: std::collections::BTreeMap<&str, usize> = Default::default();
+        for s in &c.skips {
+            *reasons.entry(s.reason.as_str()).or_default() += 1;
+        }
+        for (reason, n) in reasons.iter().take(10) {
+            eprintln!("  - skipped {n}: {reason}");
+        }
+    }
+    match args.format {
+        OutputFormat::Json | OutputFormat::Yaml => {
+            let mut out = report.clone();
+            if !out.is_object() {
+                out = json!({});
+            }
+            out["bundle"] = json!(output.display().to_string());
+            let text = if args.format == OutputFormat::Json {
+                serde_json::to_string_pretty(&out).unwrap_or_default()
+            } else {
+                serde_saphyr::to_string(&out).unwrap_or_default()
+            };
+            println!("{text}");
+        }
+        OutputFormat::Text => {
+            println!("bundle: {} ({}, {files} files)", output.display(), human_bytes(size));
+            println!(
+                "collected: {} objects in {} namespaces, {} logs; {} values redacted",
+                c.objects,
+                c.namespaces.len(),
+                c.logs,
+                c.redaction.total()
+            );
+            if !c.truncations.is_empty() {
+                println!("truncated: {} logs cut to --max-log-bytes (newest bytes kept)", c.truncations.len());
+            }
+            if let Some(text) = report.get("human").and_then(Value::as_str) {
+                println!();
+                print!("{text}");
+            }
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,894 @@
+//! The collectors and their scheduler.
+//!
+//! Order of work (each phase runs its requests concurrently, up to `--concurrency`, and writes
+//! results in a fixed order so bundles are deterministic):
+//! 1. `/version` — if the API server does not answer, stop before any file exists;
+//! 2. discovery of the OpenEBS / Litmus / mayadiag API groups;
+//! 3. cluster-scoped kinds, all pods and PVCs (needed to decide which namespaces matter);
+//! 4. the namespaces that hold OpenEBS/Litmus components, their CRs, or pods/PVCs on OpenEBS
+//!    volumes: every namespaced kind there, events included;
+//! 5. custom resources of the detected groups, NodeReports into `node-reports/`;
+//! 6. logs (current, and previous when a container restarted).
+//!
+//! Partial failure is normal: a 403, a missing CRD, a pod that vanished or a broken stream is
+//! recorded (in `<kind>-errors.json` and the manifest) and collection goes on.
+
+pub mod command;
+pub mod logs;
+pub mod manifest;
+pub mod sink;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, Timelike, Utc};
+use futures::StreamExt;
+use serde_json::{Value, json};
+
+use crate::bundle::layout;
+use crate::bundle::reader::ensure_type_meta;
+use crate::cluster::discovery::{self, CustomResource};
+use crate::cluster::{ApiError, ClusterError, Kube};
+use crate::inventory::{self, AGENT_GROUP};
+use crate::redact::{RedactionReport, Redactor, dropped_file_note};
+use crate::resources::{self, BUILTINS, BuiltinResource, Scope};
+use crate::snapshot::{LogKey, LogMeta, LogPatterns, Snapshot, SnapshotBuilder, SnapshotMeta, Source, meta_str};
+use logs::{FetchedLog, LogJob};
+use manifest::{CollectorStatus, Manifest, RedactionSummary, Skip, Truncation};
+use sink::BundleSink;
+
+/// Page size for list requests.
+const PAGE: usize = 500;
+
+/// What to collect and how.
+#[derive(Debug, Clone)]
+pub struct CollectOptions {
+    /// Only logs newer than this.
+    pub since: Duration,
+    /// Per-container log limit (newest bytes kept).
+    pub max_log_bytes: u64,
+    /// Uncompressed bundle limit after which logs are skipped.
+    pub max_bundle_size: u64,
+    /// Collect logs of application pods using OpenEBS volumes too.
+    pub app_logs: bool,
+    /// Concurrent requests.
+    pub concurrency: usize,
+    /// `check` mode: no bundle; logs only as tails of unhealthy component pods.
+    pub tails_only: Option<u64>,
+    /// Arguments for the manifest.
+    pub args: Vec<String>,
+    /// `--no-redact --yes` was given.
+    pub redaction_disabled_by_user: bool,
+}
+
+/// The result of a collection.
+pub struct Collected {
+    /// The snapshot (exactly what the bundle holds).
+    pub snapshot: Snapshot,
+    /// Redaction counts.
+    pub redaction: RedactionReport,
+    /// Per-collector statuses.
+    pub collectors: Vec<CollectorStatus>,
+    /// What was skipped and why.
+    pub skips: Vec<Skip>,
+    /// Logs cut to the limit.
+    pub truncations: Vec<Truncation>,
+    /// Namespaces collected.
+    pub namespaces: Vec<String>,
+    /// Bundle files written so far, by the time the caller finishes.
+    pub started: Instant,
+    /// Collection start (RFC 3339 in the manifest).
+    pub collected_at: DateTime<Utc>,
+    /// Objects / logs counts for the summary.
+    pub objects: usize,
+    /// Logs collected.
+    pub logs: usize,
+}
+
+/// Errors that stop a collection.
+#[derive(Debug, thiserror::Error)]
+pub enum CollectError {
+    /// Cluster unusable.
+    #[error(transparent)]
+    Cluster(#[from] ClusterError),
+    /// The bundle could not be written.
+    #[error(transparent)]
+    Bundle(#[from] crate::bundle::BundleError),
+}
+
+/// Progress callbacks (TTY bar, plain lines, or nothing).
+pub trait Progress: Send + Sync {
+    /// A phase starts with `total` items (0 when unknown).
+    fn phase(&self, name: &str, total: u64);
+    /// One item of the current phase is done; `bytes` written so far.
+    fn tick(&self, bytes: u64);
+    /// Collection over.
+    fn done(&self);
+}
+
+/// No progress output.
+pub struct NoProgress;
+impl Progress for NoProgress {
+    fn phase(&self, _: &str, _: u64) {}
+    fn tick(&self, _: u64) {}
+    fn done(&self) {}
+}
+
+struct Run<'a> {
+    kube: &'a Kube,
+    opts: &'a CollectOptions,
+    redactor: Arc<Redactor>,
+    patterns: Arc<LogPatterns>,
+    sink: Option<&'a BundleSink>,
+    progress: &'a dyn Progress,
+    builder: SnapshotBuilder,
+    report: RedactionReport,
+    collectors: Vec<CollectorStatus>,
+    skips: Vec<Skip>,
+    truncations: Vec<Truncation>,
+    errors: BTreeMap<String, Vec<String>>,
+    objects: usize,
+    logs: usize,
+}
+
+/// A human reason for a failed request; for 403 it names the verb and resource.
+fn reason_of(err: &ApiError, verb: &str, what: &str) -> String {
+    match err {
+        ApiError::Status { code: 403, message, .. } => {
+            format!("forbidden: missing RBAC permission to {verb} {what} ({message})")
+        }
+        ApiError::Status { code: 404, .. } => format!("not found: {what} is not served by this cluster"),
+        other => other.to_string(),
+    }
+}
+
+impl<'a> Run<'a> {
+    async fn write(&mut self, rel: String, data: Vec<u8>) -> Result<(), CollectError> {
+        if let Some(sink) = self.sink {
+            sink.add(rel, data).await?;
+            self.progress.tick(sink.written());
+        }
+        Ok(())
+    }
+
+    fn record_error(&mut self, errors_file: &str, reason: String) {
+        self.errors.entry(errors_file.to_string()).or_default().push(reason.clone());
+        self.builder.add_gap(errors_file.to_string(), reason);
+    }
+
+    /// Redact, record and write one list file; returns false when it was dropped (fail closed).
+    async fn emit_list(
+        &mut self,
+        rel: String,
+        resource_id: &str,
+        list_meta: Option<(&str, &str)>,
+        mut items: Vec<Value>,
+    ) -> Result<(), CollectError> {
+        items.sort_by(|a, b| {
+            (meta_str(a, "namespace"), meta_str(a, "name")).cmp(&(meta_str(b, "namespace"), meta_str(b, "name")))
+        });
+        let mut file_report = RedactionReport::default();
+        let mut failure = None;
+        for item in items.iter_mut() {
+            crate::snapshot::strip_noise(item);
+            if let Err(e) = self.redactor.redact_object(item, &rel, &mut file_report) {
+                failure = Some(e.to_string());
+                break;
+            }
+        }
+        if let Some(reason) = failure {
+            let mut dropped = RedactionReport::default();
+            dropped.record_dropped(&rel, &reason);
+            self.report.merge(dropped);
+            self.builder.add_gap(rel.clone(), format!("dropped: redaction failed ({reason})"));
+            return self.write(rel.clone(), dropped_file_note(&rel, &reason).into_bytes()).await;
+        }
+        self.report.merge(file_report);
+        let body = match list_meta {
+            Some((kind, api_version)) => {
+                json!({"kind": format!("{kind}List"), "apiVersion": api_version, "metadata": {}, "items": items})
+            }
+            None => Value::Array(items.clone()),
+        };
+        let data = serde_json::to_vec_pretty(&body).unwrap_or_default();
+        let items = match body {
+            Value::Object(mut m) => match m.remove("items") {
+                Some(Value::Array(v)) => v,
+                _ => Vec::new(),
+            },
+            Value::Array(v) => v,
+            _ => Vec::new(),
+        };
+        self.objects += items.len();
+        for item in items {
+            self.builder.add_object(resource_id, item);
+        }
+        self.write(rel, data).await
+    }
+}
+
+/// Run `futures` with at most `n` in flight, yielding results in input order.
+async fn ordered<T, F>(futures: Vec<F>, n: usize) -> Vec<T>
+where
+    F: std::future::Future<Output = T> + Send + 'static,
+    T: Send + 'static,
+{
+    let mut out = Vec::with_capacity(futures.len());
+    let mut stream = futures::stream::iter(futures.into_iter().map(tokio::spawn)).buffered(n.max(1));
+    while let Some(r) = stream.next().await {
+        if let Ok(v) = r {
+            out.push(v);
+        }
+    }
+    out
+}
+
+fn builtin(id: &str) -> &'static BuiltinResource {
+    // The catalogue is a compile-time table and the ids below are its own; a miss is a bug in it.
+    match resources::builtin_by_id(id) {
+        Some(r) => r,
+        None => &BUILTINS[0],
+    }
+}
+
+/// Collect from a cluster. With a sink, everything is written to the bundle as it comes.
+pub async fn collect(
+    kube: &Kube,
+    opts: &CollectOptions,
+    redactor: Arc<Redactor>,
+    patterns: Arc<LogPatterns>,
+    sink: Option<&BundleSink>,
+    progress: &dyn Progress,
+    version: Value,
+) -> Result<Collected, CollectError> {
+    let started = Instant::now();
+    // Whole seconds: the manifest stores this time, and `analyze` must see the same instant.
+    let collected_at = Utc::now().with_nanosecond(0).unwrap_or_else(Utc::now);
+    let cluster_version = version.get("gitVersion").and_then(Value::as_str).map(str::to_string);
+    let mut run = Run {
+        kube,
+        opts,
+        redactor,
+        patterns,
+        sink,
+        progress,
+        builder: SnapshotBuilder::new(SnapshotMeta {
+            source: Source::Live,
+            collected_at,
+            cluster_version: cluster_version.clone(),
+        }),
+        report: RedactionReport::default(),
+        collectors: Vec::new(),
+        skips: Vec::new(),
+        truncations: Vec::new(),
+        errors: BTreeMap::new(),
+        objects: 0,
+        logs: 0,
+    };
+    let top_version = format!(
+        "apiVersion: troubleshoot.sh/v1beta2\nkind: SupportBundle\nspec:\n  versionNumber: mayadiag-{}\n",
+        env!("CARGO_PKG_VERSION")
+    );
+    run.write("version.yaml".into(), top_version.into_bytes()).await?;
+    let version_doc = json!({"info": version, "string": cluster_version.clone().unwrap_or_default()});
+    run.write("cluster-info/cluster_version.json".into(), serde_json::to_vec_pretty(&version_doc).unwrap_or_default())
+        .await?;
+
+    // Discovery.
+    progress.phase("discovery", 1);
+    let t = Instant::now();
+    let custom = match discovery::custom_resources(kube).await {
+        Ok((found, errors)) => {
+            for (gv, e) in errors {
+                run.record_error(
+                    "custom-resources/custom-resources",
+                    format!("discovery of {gv}: {}", reason_of(&e, "get", &gv)),
+                );
+            }
+            found
+        }
+        Err(e) => {
+            run.record_error(
+                "custom-resources/custom-resources",
+                format!("discovery: {}", reason_of(&e, "get", "/apis")),
+            );
+            Vec::new()
+        }
+    };
+    run.collectors.push(CollectorStatus {
+        name: "discovery".into(),
+        status: "ok".into(),
+        items: custom.len() as u64,
+        duration_ms: t.elapsed().as_millis() as u64,
+        reason: None,
+    });
+
+    // Cluster-scoped kinds, plus all pods and PVCs (to decide which namespaces matter).
+    let cluster_kinds: Vec<&'static BuiltinResource> = BUILTINS.iter().filter(|b| b.scope == Scope::Cluster).collect();
+    progress.phase("cluster resources", cluster_kinds.len() as u64 + 2);
+    let mut jobs = Vec::new();
+    for b in &cluster_kinds {
+        jobs.push(timed_list(kube.clone(), b.list_path(None)));
+    }
+    for id in ["pods", "persistentvolumeclaims"] {
+        jobs.push(timed_list(kube.clone(), builtin(id).list_path(None)));
+    }
+    let mut results = ordered(jobs, opts.concurrency).await.into_iter();
+    let mut cluster_lists: BTreeMap<&'static str, Vec<Value>> = BTreeMap::new();
+    for b in &cluster_kinds {
+        let Some((result, took)) = results.next() else { break };
+        match result {
+            Ok(items) => {
+                cluster_lists.insert(b.plural, items);
+                run.collectors.push(CollectorStatus {
+                    name: b.id(),
+                    status: "ok".into(),
+                    items: 0,
+                    duration_ms: took.as_millis() as u64,
+                    reason: None,
+                });
+            }
+            Err(e) => {
+                let reason = reason_of(&e, "list", &b.id());
+                let status = if e.status() == Some(404) { "skipped" } else { "failed" };
+                if e.status() == Some(404) {
+                    run.skips.push(Skip { what: b.id(), reason: reason.clone() });
+                } else {
+                    run.record_error(&format!("{}", b.bundle_name), reason.clone());
+                }
+                run.collectors.push(CollectorStatus {
+                    name: b.id(),
+                    status: status.into(),
+                    items: 0,
+                    duration_ms: took.as_millis() as u64,
+                    reason: Some(reason),
+                });
+            }
+        }
+        progress.tick(sink.map_or(0, |s| s.written()));
+    }
+    let mut all_pods = Vec::new();
+    let mut all_pvcs = Vec::new();
+    for (id, target) in [("pods", &mut all_pods), ("persistentvolumeclaims", &mut all_pvcs)] {
+        let Some((result, took)) = results.next() else { break };
+        match result {
+            Ok(items) => *target = items,
+            Err(e) => {
+                let reason = reason_of(&e, "list", id);
+                run.record_error(builtin(id).bundle_name, reason.clone());
+                run.collectors.push(CollectorStatus {
+                    name: format!("{id} (all namespaces)"),
+                    status: "failed".into(),
+                    items: 0,
+                    duration_ms: took.as_millis() as u64,
+                    reason: Some(reason),
+                });
+            }
+        }
+    }
+    // Only CRDs of the groups we collect.
+    if let Some(crds) = cluster_lists.get_mut("customresourcedefinitions") {
+        crds.retain(|c| c.pointer("/spec/group").and_then(Value::as_str).is_some_and(inventory::is_relevant_crd_group));
+    }
+
+    // Custom resources (cluster-wide lists), before namespaces: their namespaces matter too.
+    progress.phase("custom resources", custom.len() as u64);
+    let mut jobs = Vec::new();
+    for cr in &custom {
+        jobs.push(timed_list(kube.clone(), cr.list_path()));
+    }
+    let cr_results: Vec<(CustomResource, Result<Vec<Value>, ApiError>, Duration)> =
+        custom.iter().cloned().zip(ordered(jobs, opts.concurrency).await).map(|(c, (r, d))| (c, r, d)).collect();
+
+    // Which namespaces matter.
+    let pvs = cluster_lists.get("persistentvolumes").cloned().unwrap_or_default();
+    let scs = cluster_lists.get("storageclasses").cloned().unwrap_or_default();
+    let namespaces = relevant_namespaces(&all_pods, &all_pvcs, &pvs, &scs, &cr_results);
+
+    // Write cluster-scoped kinds now (fixed order).
+    for b in &cluster_kinds {
+        if let Some(items) = cluster_lists.remove(b.plural) {
+            let n = items.len() as u64;
+            let api_version = b.api_version();
+            run.emit_list(
+                layout::list_path(b, None),
+                &b.id(),
+                Some((b.kind, &api_version)),
+                items
+                    .into_iter()
+                    .map(|mut i| {
+                        ensure_type_meta(&mut i, &api_version, b.kind);
+                        i
+                    })
+                    .collect(),
+            )
+            .await?;
+            if let Some(c) = run.collectors.iter_mut().find(|c| c.name == b.id()) {
+                c.items = n;
+            }
+        }
+    }
+
+    // Namespaced kinds.
+    let namespaced: Vec<&'static BuiltinResource> = BUILTINS.iter().filter(|b| b.scope == Scope::Namespaced).collect();
+    let node_events =
+        match kube.list(&builtin("events").list_path(None), "fieldSelector=involvedObject.kind%3DNode", PAGE).await {
+            Ok(items) => items,
+            Err(e) => {
+                run.record_error("events", reason_of(&e, "list", "events (Node events, all namespaces)"));
+                Vec::new()
+            }
+        };
+    let mut node_events_by_ns: BTreeMap<String, Vec<Value>> = BTreeMap::new();
+    for e in node_events {
+        node_events_by_ns.entry(meta_str(&e, "namespace").to_string()).or_default().push(e);
+    }
+    let mut work: Vec<(&'static BuiltinResource, String)> = Vec::new();
+    for b in &namespaced {
+        let namespaces_for_kind: BTreeSet<String> = if b.plural == "events" {
+            namespaces.iter().cloned().chain(node_events_by_ns.keys().cloned()).collect()
+        } else {
+            namespaces.iter().cloned().collect()
+        };
+        for ns in namespaces_for_kind {
+            work.push((b, ns));
+        }
+    }
+    progress.phase("namespaced resources", work.len() as u64);
+    let mut jobs = Vec::new();
+    for (b, ns) in &work {
+        let kube = kube.clone();
+        let relevant = namespaces.contains(ns);
+        let (b, ns) = (*b, ns.clone());
+        let prefetched: Option<Vec<Value>> = match b.plural {
+            "pods" => Some(all_pods.iter().filter(|p| meta_str(p, "namespace") == ns).cloned().collect()),
+            "persistentvolumeclaims" => {
+                Some(all_pvcs.iter().filter(|p| meta_str(p, "namespace") == ns).cloned().collect())
+            }
+            _ => None,
+        };
+        jobs.push(async move {
+            let t = Instant::now();
+            let result = match prefetched {
+                Some(items) => Ok(items),
+                None if !relevant => Ok(Vec::new()),
+                None if b.plural == "secrets" => list_secrets(&kube, &b.list_path(Some(&ns))).await,
+                None => kube.list(&b.list_path(Some(&ns)), "", PAGE).await,
+            };
+            (result, t.elapsed())
+        });
+    }
+    let results = ordered(jobs, opts.concurrency).await;
+    for ((b, ns), (result, took)) in work.iter().zip(results) {
+        let name = format!("{}/{}", b.id(), ns);
+        match result {
+            Ok(mut items) => {
+                if b.plural == "events" {
+                    if let Some(extra) = node_events_by_ns.get(ns) {
+                        let seen: BTreeSet<String> = items.iter().map(|e| meta_str(e, "name").to_string()).collect();
+                        items.extend(extra.iter().filter(|e| !seen.contains(meta_str(e, "name"))).cloned());
+                    }
+                }
+                let n = items.len() as u64;
+                let api_version = b.api_version();
+                let items = items
+                    .into_iter()
+                    .map(|mut i| {
+                        ensure_type_meta(&mut i, &api_version, b.kind);
+                        i
+                    })
+                    .collect();
+                run.emit_list(layout::list_path(b, Some(ns)), &b.id(), Some((b.kind, &api_version)), items).await?;
+                run.collectors.push(CollectorStatus {
+                    name,
+                    status: "ok".into(),
+                    items: n,
+                    duration_ms: took.as_millis() as u64,
+                    reason: None,
+                });
+            }
+            Err(e) => {
+                let reason = reason_of(&e, "list", &format!("{} in namespace {ns}", b.id()));
+                if e.status() == Some(404) && b.group == "snapshot.storage.k8s.io" {
+                    run.skips.push(Skip { what: name.clone(), reason: reason.clone() });
+                } else {
+                    run.record_error(b.bundle_name, reason.clone());
+                }
+                run.collectors.push(CollectorStatus {
+                    name,
+                    status: "failed".into(),
+                    items: 0,
+                    duration_ms: took.as_millis() as u64,
+                    reason: Some(reason),
+                });
+            }
+        }
+        progress.tick(sink.map_or(0, |s| s.written()));
+    }
+
+    // Custom resources: files per namespace; NodeReports into node-reports/.
+    for (cr, result, took) in cr_results {
+        let id = cr.id();
+        match result {
+            Ok(items) => {
+                let n = items.len() as u64;
+                let items: Vec<Value> = items
+                    .into_iter()
+                    .map(|mut i| {
+                        ensure_type_meta(&mut i, &cr.api_version(), &cr.kind);
+                        i
+                    })
+                    .collect();
+                if cr.group == AGENT_GROUP && cr.kind == "NodeReport" {
+                    for mut report in items {
+                        let name = meta_str(&report, "name").to_string();
+                        let rel = format!("node-reports/{name}.json");
+                        let mut file_report = RedactionReport::default();
+                        crate::snapshot::strip_noise(&mut report);
+                        if let Err(e) = run.redactor.redact_object(&mut report, &rel, &mut file_report) {
+                            run.write(rel.clone(), dropped_file_note(&rel, &e.to_string()).into_bytes()).await?;
+                            continue;
+                        }
+                        run.report.merge(file_report);
+                        run.builder.add_node_report(report.clone());
+                        run.write(rel, serde_json::to_vec_pretty(&report).unwrap_or_default()).await?;
+                    }
+                } else {
+                    let mut by_ns: BTreeMap<String, Vec<Value>> = BTreeMap::new();
+                    for item in items {
+                        by_ns.entry(meta_str(&item, "namespace").to_string()).or_default().push(item);
+                    }
+                    for (ns, items) in by_ns {
+                        let rel = layout::custom_path(&id, if cr.namespaced { Some(&ns) } else { None });
+                        run.emit_list(rel, &id, None, items).await?;
+                    }
+                }
+                run.collectors.push(CollectorStatus {
+                    name: id,
+                    status: "ok".into(),
+                    items: n,
+                    duration_ms: took.as_millis() as u64,
+                    reason: None,
+                });
+            }
+            Err(e) => {
+                let reason = reason_of(&e, "list", &id);
+                run.record_error(&format!("custom-resources/{id}"), reason.clone());
+                run.collectors.push(CollectorStatus {
+                    name: id,
+                    status: "failed".into(),
+                    items: 0,
+                    duration_ms: took.as_millis() as u64,
+                    reason: Some(reason),
+                });
+            }
+        }
+    }
+
+    // Logs.
+    let jobs_spec = log_jobs(&all_pods, &namespaces, opts, &all_pvcs, &pvs, &scs);
+    progress.phase("logs", jobs_spec.len() as u64);
+    collect_logs(&mut run, jobs_spec).await?;
+
+    // Errors files.
+    let errors = std::mem::take(&mut run.errors);
+    for (what, reasons) in errors {
+        let rel = format!("cluster-resources/{what}-errors.json");
+        run.write(rel, serde_json::to_vec_pretty(&reasons).unwrap_or_default()).await?;
+    }
+    progress.done();
+    Ok(Collected {
+        snapshot: run.builder.finish(),
+        redaction: run.report,
+        collectors: run.collectors,
+        skips: run.skips,
+        truncations: run.truncations,
+        namespaces: namespaces.into_iter().collect(),
+        started,
+        collected_at,
+        objects: run.objects,
+        logs: run.logs,
+    })
+}
+
+async fn timed_list(kube: Kube, path: String) -> (Result<Vec<Value>, ApiError>, Duration) {
+    let t = Instant::now();
+    (kube.list(&path, "", PAGE).await, t.elapsed())
+}
+
+/// Secrets as metadata only: the Table API returns name, type and key count without the values
+/// ever leaving the API server.
+async fn list_secrets(kube: &Kube, path: &str) -> Result<Vec<Value>, ApiError> {
+    let (rows, columns) = kube
+        .list_with_columns(path, "includeObject=Metadata", PAGE, "application/json;as=Table;v=v1;g=meta.k8s.io")
+        .await?;
+    let col = |name: &str| {
+        columns
+            .as_array()
+            .and_then(|cs| cs.iter().position(|c| c["name"].as_str().is_some_and(|n| n.eq_ignore_ascii_case(name))))
+    };
+    let (type_col, data_col) = (col("Type"), col("Data"));
+    Ok(rows
+        .into_iter()
+        .map(|row| {
+            let mut metadata = row.pointer("/object/metadata").cloned().unwrap_or(json!({}));
+            if let Some(ann) = metadata.get_mut("annotations").and_then(Value::as_object_mut) {
+                // The last-applied annotation of a Secret holds its values.
+                ann.remove("kubectl.kubernetes.io/last-applied-configuration");
+            }
+            let cell = |i: Option<usize>| i.and_then(|i| row["cells"].get(i).cloned()).unwrap_or(Value::Null);
+            json!({"apiVersion": "v1", "kind": "Secret", "metadata": metadata, "type": cell(type_col), "dataKeyCount": cell(data_col)})
+        })
+        .collect())
+}
+
+/// Namespaces holding OpenEBS/Litmus component pods, custom resources of our groups, or pods and
+/// PVCs on OpenEBS volumes.
+fn relevant_namespaces(
+    pods: &[Value],
+    pvcs: &[Value],
+    pvs: &[Value],
+    scs: &[Value],
+    crs: &[(CustomResource, Result<Vec<Value>, ApiError>, Duration)],
+) -> BTreeSet<String> {
+    let mut out = BTreeSet::new();
+    for p in pods {
+        if inventory::classify_pod(p).is_some() {
+            out.insert(meta_str(p, "namespace").to_string());
+        }
+    }
+    for (cr, items, _) in crs {
+        if cr.namespaced {
+            if let Ok(items) = items {
+                out.extend(items.iter().map(|i| meta_str(i, "namespace").to_string()).filter(|n| !n.is_empty()));
+            }
+        }
+    }
+    let openebs = openebs_claims(pvcs, pvs, scs);
+    for (ns, _) in &openebs {
+        out.insert(ns.clone());
+    }
+    out
+}
+
+/// `(namespace, pvc name)` of every PVC on an OpenEBS volume (bound PV of an OpenEBS engine, or
+/// a StorageClass with an OpenEBS provisioner while still pending).
+fn openebs_claims(pvcs: &[Value], pvs: &[Value], scs: &[Value]) -> BTreeSet<(String, String)> {
+    let openebs_pvs: BTreeSet<&str> =
+        pvs.iter().filter(|pv| inventory::engine_for_pv(pv).is_some()).map(|pv| meta_str(pv, "name")).collect();
+    let openebs_scs: BTreeSet<&str> = scs
+        .iter()
+        .filter(|sc| sc.get("provisioner").and_then(Value::as_str).and_then(inventory::engine_for_driver).is_some())
+        .map(|sc| meta_str(sc, "name"))
+        .collect();
+    pvcs.iter()
+        .filter(|c| {
+            let volume = c.pointer("/spec/volumeName").and_then(Value::as_str).unwrap_or("");
+            let sc = c.pointer("/spec/storageClassName").and_then(Value::as_str).unwrap_or("");
+            openebs_pvs.contains(volume) || openebs_scs.contains(sc)
+        })
+        .map(|c| (meta_str(c, "namespace").to_string(), meta_str(c, "name").to_string()))
+        .collect()
+}
+
+/// Which logs to fetch: every container (init included) of every OpenEBS/Litmus pod, previous
+/// logs when a container restarted; app pods on OpenEBS volumes only with `--app-logs`.
+fn log_jobs(
+    pods: &[Value],
+    namespaces: &BTreeSet<String>,
+    opts: &CollectOptions,
+    pvcs: &[Value],
+    pvs: &[Value],
+    scs: &[Value],
+) -> Vec<LogJob> {
+    let claims = openebs_claims(pvcs, pvs, scs);
+    let mut jobs = Vec::new();
+    for pod in pods {
+        let ns = meta_str(pod, "namespace");
+        if !namespaces.contains(ns) {
+            continue;
+        }
+        let component = inventory::classify_pod(pod).is_some();
+        let uses_openebs = pod.pointer("/spec/volumes").and_then(Value::as_array).is_some_and(|vs| {
+            vs.iter()
+                .filter_map(|v| v.pointer("/persistentVolumeClaim/claimName").and_then(Value::as_str))
+                .any(|c| claims.contains(&(ns.to_string(), c.to_string())))
+        });
+        if !(component || (uses_openebs && opts.app_logs)) {
+            continue;
+        }
+        if let Some(tail) = opts.tails_only {
+            if !pod_unhealthy(pod) {
+                continue;
+            }
+            let _ = tail;
+        }
+        let phase = pod.pointer("/status/phase").and_then(Value::as_str).unwrap_or("");
+        let statuses: Vec<Value> = ["initContainerStatuses", "containerStatuses"]
+            .iter()
+            .flat_map(|k| pod["status"][k].as_array().cloned().unwrap_or_default())
+            .collect();
+        for kind in ["initContainers", "containers"] {
+            for c in pod["spec"][kind].as_array().cloned().unwrap_or_default() {
+                let Some(name) = c["name"].as_str() else { continue };
+                let status = statuses.iter().find(|s| s["name"] == name);
+                let started = status.is_some_and(|s| {
+                    s["state"]["running"].is_object()
+                        || s["state"]["terminated"].is_object()
+                        || s["lastState"]["terminated"].is_object()
+                });
+                let restarts = status.and_then(|s| s["restartCount"].as_u64()).unwrap_or(0);
+                let key = |previous| LogKey {
+                    namespace: ns.to_string(),
+                    pod: meta_str(pod, "name").to_string(),
+                    container: name.to_string(),
+                    previous,
+                };
+                let job = |previous| LogJob {
+                    key: key(previous),
+                    since_seconds: opts.since.as_secs(),
+                    max_bytes: opts.max_log_bytes,
+                    tail_lines: opts.tails_only,
+                };
+                if started
+                    || phase == "Running"
+                    || phase == "Succeeded"
+                    || phase == "Failed"
+                    || status.is_none() && phase != "Pending"
+                {
+                    jobs.push(job(false));
+                }
+                if restarts > 0 {
+                    jobs.push(job(true));
+                }
+            }
+        }
+    }
+    jobs.sort_by(|a, b| a.key.cmp(&b.key));
+    jobs
+}
+
+/// Not ready, restarting, waiting or failed: the pods `check` reads log tails of.
+fn pod_unhealthy(pod: &Value) -> bool {
+    let phase = pod.pointer("/status/phase").and_then(Value::as_str).unwrap_or("");
+    if phase == "Succeeded" {
+        return false;
+    }
+    if phase != "Running" {
+        return true;
+    }
+    ["initContainerStatuses", "containerStatuses"]
+        .iter()
+        .flat_map(|k| pod["status"][k].as_array().cloned().unwrap_or_default())
+        .any(|s| {
+            s["restartCount"].as_u64().unwrap_or(0) > 0
+                || s["state"]["waiting"].is_object()
+                || (s["ready"].as_bool() == Some(false) && s["state"]["terminated"].is_null())
+        })
+}
+
+async fn collect_logs(run: &mut Run<'_>, jobs: Vec<LogJob>) -> Result<(), CollectError> {
+    let t = Instant::now();
+    let budget = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let mut futures = Vec::new();
+    for job in jobs.iter().cloned() {
+        let kube = run.kube.clone();
+        let redactor = run.redactor.clone();
+        let over = budget.clone();
+        futures.push(async move {
+            if over.load(std::sync::atomic::Ordering::Relaxed) {
+                return None;
+            }
+            Some(logs::fetch(&kube, &redactor, job).await)
+        });
+    }
+    let mut stream = futures::stream::iter(futures.into_iter().map(tokio::spawn)).buffered(run.opts.concurrency.max(1));
+    let mut index = 0usize;
+    let (mut ok, mut failed, mut skipped) = (0u64, 0u64, 0u64);
+    while let Some(result) = stream.next().await {
+        let job = &jobs[index];
+        index += 1;
+        let rel = format!("cluster-resources/{}", job.key.bundle_path());
+        let fetched: Option<Result<FetchedLog, ApiError>> = result.ok().flatten();
+        let written = run.sink.map_or(0, |s| s.written());
+        match fetched {
+            None => {
+                skipped += 1;
+                run.skips.push(Skip {
+                    what: rel,
+                    reason: format!("--max-bundle-size ({} bytes) reached", run.opts.max_bundle_size),
+                });
+            }
+            Some(Err(e)) => {
+                failed += 1;
+                let reason = reason_of(
+                    &e,
+                    "get",
+                    &format!("pods/log for {}/{} container {}", job.key.namespace, job.key.pod, job.key.container),
+                );
+                run.record_error("pods/logs", format!("{}: {reason}", job.key.bundle_path()));
+            }
+            Some(Ok(log)) => {
+                if written + log.data.len() as u64 > run.opts.max_bundle_size && run.sink.is_some() {
+                    budget.store(true, std::sync::atomic::Ordering::Relaxed);
+                    skipped += 1;
+                    run.skips.push(Skip {
+                        what: rel,
+                        reason: format!("--max-bundle-size ({} bytes) reached", run.opts.max_bundle_size),
+                    });
+                    run.progress.tick(written);
+                    continue;
+                }
+                if let Some(reason) = &log.redaction_failed {
+                    let mut dropped = RedactionReport::default();
+                    dropped.record_dropped(&rel, reason);
+                    run.report.merge(dropped);
+                    run.builder.add_gap(rel.clone(), format!("dropped: redaction failed ({reason})"));
+                    run.write(rel.clone(), dropped_file_note(&rel, reason).into_bytes()).await?;
+                    continue;
+                }
+                if let Some(reason) = &log.broken {
+                    run.record_error(
+                        "pods/logs",
+                        format!("{}: log stream broke after {} bytes: {reason}", job.key.bundle_path(), log.received),
+                    );
+                }
+                if log.received > log.data.len() as u64 {
+                    run.truncations.push(Truncation {
+                        file: rel.clone(),
+                        kept_bytes: log.data.len() as u64,
+                        received_bytes: log.received,
+                    });
+                }
+                ok += 1;
+                run.logs += 1;
+                run.report.merge(log.report);
+                let hits = run.patterns.scan(&log.data);
+                run.builder.add_log(log.key, LogMeta { bytes: log.data.len() as u64 }, hits);
+                run.write(rel, log.data).await?;
+            }
+        }
+        run.progress.tick(run.sink.map_or(0, |s| s.written()));
+    }
+    let status = if failed == 0 && skipped == 0 { "ok" } else { "partial" };
+    run.collectors.push(CollectorStatus {
+        name: "logs".into(),
+        status: status.into(),
+        items: ok,
+        duration_ms: t.elapsed().as_millis() as u64,
+        reason: (failed + skipped > 0).then(|| format!("{failed} failed, {skipped} skipped")),
+    });
+    Ok(())
+}
+
+/// Build the manifest for a finished collection.
+pub fn manifest(
+    c: &Collected,
+    server: &str,
+    files: Vec<crate::bundle::FileEntry>,
+    enabled: bool,
+    disabled_by_user: bool,
+) -> Manifest {
+    Manifest {
+        tool: "mayadiag".into(),
+        version: env!("CARGO_PKG_VERSION").into(),
+        args: Vec::new(),
+        collected_at: c.collected_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        duration_ms: c.started.elapsed().as_millis() as u64,
+        server: server.to_string(),
+        cluster_version: c.snapshot.meta.cluster_version.clone(),
+        namespaces: c.namespaces.clone(),
+        collectors: c.collectors.clone(),
+        truncations: c.truncations.clone(),
+        skips: c.skips.clone(),
+        redaction: RedactionSummary {
+            enabled,
+            disabled_by_user,
+            total: c.redaction.total(),
+            per_rule: c.redaction.per_rule().clone(),
+            dropped_files: 0,
+        },
+        files,
+    }
+}

@@ -1,0 +1,266 @@
+//! What the desk needs from a bundle: its size and sha256, and three members read straight from
+//! the tar.gz stream (never extracted to disk): `mayadiag/analysis.json`, `mayadiag/summary.md`
+//! and `mayadiag/manifest.json`. Missing members and fields are tolerated.
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+use sha2::{Digest, Sha256};
+
+use super::DeskError;
+
+/// Members bigger than this are not read (a summary is a few KiB).
+const MAX_MEMBER_BYTES: u64 = 16 << 20;
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct SeverityInfo {
+    pub level: Option<u8>,
+    pub reasons: Vec<String>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct ObjectRef {
+    pub kind: Option<String>,
+    pub namespace: Option<String>,
+    pub name: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct Finding {
+    pub check: Option<String>,
+    pub title: Option<String>,
+    pub engine: Option<String>,
+    pub status: Option<String>,
+    pub sev: Option<u8>,
+    pub object: Option<ObjectRef>,
+    pub message: Option<String>,
+    pub evidence: Vec<serde_json::Value>,
+    pub remediation: Option<String>,
+}
+
+impl Finding {
+    /// fail/warn findings are problems; pass and unknown are not.
+    pub fn is_problem(&self) -> bool {
+        matches!(self.status.as_deref(), Some("fail") | Some("warn"))
+    }
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct EngineInfo {
+    pub engine: Option<String>,
+    pub state: Option<String>,
+    pub version: Option<String>,
+}
+
+/// The part of `analysis.json` the desk uses.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct Analysis {
+    pub severity: SeverityInfo,
+    pub findings: Vec<Finding>,
+    pub engines: Vec<EngineInfo>,
+    pub cluster_version: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct RedactionInfo {
+    pub enabled: Option<bool>,
+    pub total: Option<u64>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct ManifestInfo {
+    pub redaction: Option<RedactionInfo>,
+}
+
+/// A bundle as the desk sees it.
+#[derive(Debug, Clone)]
+pub struct BundleInfo {
+    pub path: PathBuf,
+    /// The bundle's file name (used for the upload).
+    pub file_name: String,
+    pub size: u64,
+    pub sha256: String,
+    pub analysis: Option<Analysis>,
+    pub summary_md: Option<String>,
+    pub manifest: Option<ManifestInfo>,
+    /// Problems reading members (shown, not fatal).
+    pub warnings: Vec<String>,
+}
+
+impl BundleInfo {
+    /// The Sev: the analysis' level, else the most severe problem finding, else 3.
+    pub fn sev(&self) -> u8 {
+        let Some(analysis) = &self.analysis else { return 3 };
+        analysis
+            .severity
+            .level
+            .or_else(|| analysis.findings.iter().filter(|f| f.is_problem()).filter_map(|f| f.sev).min())
+            .unwrap_or(3)
+            .min(3)
+    }
+
+    /// fail/warn findings, most severe first (fail before warn, then Sev, then file order).
+    pub fn problem_findings(&self) -> Vec<&Finding> {
+        let Some(analysis) = &self.analysis else { return Vec::new() };
+        let mut problems: Vec<&Finding> = analysis.findings.iter().filter(|f| f.is_problem()).collect();
+        problems.sort_by_key(|f| (f.status.as_deref() != Some("fail"), f.sev.unwrap_or(3)));
+        problems
+    }
+}
+
+fn bundle_error(path: &Path, message: impl std::fmt::Display) -> DeskError {
+    DeskError::Bundle { path: path.to_path_buf(), message: message.to_string() }
+}
+
+/// sha256 (hex) and size of a file, streaming.
+pub fn file_sha256(path: &Path) -> Result<(String, u64), DeskError> {
+    let mut file = std::fs::File::open(path).map_err(|error| match error.kind() {
+        std::io::ErrorKind::NotFound => DeskError::BundleNotFound { path: path.to_path_buf() },
+        _ => bundle_error(path, error),
+    })?;
+    let mut hasher = Sha256::new();
+    let mut buffer = vec![0u8; 1 << 16];
+    let mut size = 0u64;
+    loop {
+        let read = file.read(&mut buffer).map_err(|error| bundle_error(path, error))?;
+        if read == 0 {
+            break;
+        }
+        hasher.update(&buffer[..read]);
+        size += read as u64;
+    }
+    Ok((hex::encode(hasher.finalize()), size))
+}
+
+/// Read the bundle's identity and its mayadiag/ members.
+pub fn read_bundle(path: &Path) -> Result<BundleInfo, DeskError> {
+    let (sha256, size) = file_sha256(path)?;
+    if !path.is_file() {
+        return Err(bundle_error(path, "not a regular file"));
+    }
+    let file_name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .filter(|n| !n.is_empty())
+        .ok_or_else(|| bundle_error(path, "has no file name"))?;
+    let mut info = BundleInfo {
+        path: path.to_path_buf(),
+        file_name,
+        size,
+        sha256,
+        analysis: None,
+        summary_md: None,
+        manifest: None,
+        warnings: Vec::new(),
+    };
+    let file = std::fs::File::open(path).map_err(|error| bundle_error(path, error))?;
+    let mut archive = tar::Archive::new(flate2::read::GzDecoder::new(std::io::BufReader::new(file)));
+    let entries = archive.entries().map_err(|error| bundle_error(path, format!("not a tar.gz bundle: {error}")))?;
+    for entry in entries {
+        let mut entry = entry.map_err(|error| bundle_error(path, format!("not a tar.gz bundle: {error}")))?;
+        let member = match entry.path() {
+            Ok(member) => member.into_owned(),
+            Err(_) => continue,
+        };
+        let parts: Vec<String> = member.components().map(|c| c.as_os_str().to_string_lossy().into_owned()).collect();
+        let wanted = parts.len() == 3 && parts[1] == "mayadiag";
+        if !wanted || !matches!(parts[2].as_str(), "analysis.json" | "summary.md" | "manifest.json") {
+            continue;
+        }
+        if entry.size() > MAX_MEMBER_BYTES {
+            info.warnings.push(format!("{} is too large to read ({} bytes)", member.display(), entry.size()));
+            continue;
+        }
+        let mut bytes = Vec::new();
+        if let Err(error) = entry.read_to_end(&mut bytes) {
+            return Err(bundle_error(path, format!("reading {}: {error}", member.display())));
+        }
+        match parts[2].as_str() {
+            "analysis.json" => match serde_json::from_slice::<Analysis>(&bytes) {
+                Ok(analysis) => info.analysis = Some(analysis),
+                Err(error) => info.warnings.push(format!("{}: {error}", member.display())),
+            },
+            "manifest.json" => match serde_json::from_slice::<ManifestInfo>(&bytes) {
+                Ok(manifest) => info.manifest = Some(manifest),
+                Err(error) => info.warnings.push(format!("{}: {error}", member.display())),
+            },
+            _ => info.summary_md = Some(String::from_utf8_lossy(&bytes).into_owned()),
+        }
+    }
+    if info.analysis.is_none() {
+        info.warnings.push("the bundle has no mayadiag/analysis.json; the ticket will say Sev 3".into());
+    }
+    Ok(info)
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+
+    /// Write a small bundle with the given members under `top/`.
+    pub(crate) fn write_bundle(path: &Path, top: &str, members: &[(&str, &[u8])]) {
+        let file = std::fs::File::create(path).unwrap_or_else(|e| panic!("{e}"));
+        let encoder = flate2::write::GzEncoder::new(file, flate2::Compression::fast());
+        let mut builder = tar::Builder::new(encoder);
+        for (name, data) in members {
+            let mut header = tar::Header::new_gnu();
+            header.set_size(data.len() as u64);
+            header.set_mode(0o644);
+            header.set_cksum();
+            builder.append_data(&mut header, format!("{top}/{name}"), *data).unwrap_or_else(|e| panic!("{e}"));
+        }
+        let encoder = builder.into_inner().unwrap_or_else(|e| panic!("{e}"));
+        encoder.finish().unwrap_or_else(|e| panic!("{e}"));
+    }
+
+    #[test]
+    fn reads_members_and_tolerates_missing_fields() {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let path = dir.path().join("b.tar.gz");
+        let analysis = br#"{"severity":{"level":1},"findings":[
+            {"check":"a","status":"warn","sev":2,"message":"warned"},
+            {"check":"b","status":"fail","sev":1,"message":"offline","object":{"kind":"CStorVolume"}},
+            {"check":"c","status":"pass","sev":0}],
+            "engines":[{"engine":"cstor","version":"3.6.0"}]}"#;
+        write_bundle(
+            &path,
+            "bundle-1",
+            &[
+                ("mayadiag/analysis.json", analysis),
+                ("mayadiag/summary.md", b"# Summary\n"),
+                ("mayadiag/manifest.json", br#"{"redaction":{"enabled":true,"total":7}}"#),
+                ("cluster-resources/pods/default.json", b"{}"),
+            ],
+        );
+        let info = read_bundle(&path).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(info.sev(), 1);
+        let problems = info.problem_findings();
+        assert_eq!(problems.iter().map(|f| f.check.as_deref()).collect::<Vec<_>>(), vec![Some("b"), Some("a")]);
+        assert_eq!(info.summary_md.as_deref(), Some("# Summary\n"));
+        assert_eq!(info.manifest.and_then(|m| m.redaction).and_then(|r| r.total), Some(7));
+        assert_eq!(info.size, std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0));
+        assert_eq!(info.sha256.len(), 64);
+    }
+
+    #[test]
+    fn missing_and_broken_bundles() {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let missing = read_bundle(&dir.path().join("nope.tar.gz")).err();
+        assert_eq!(missing.map(|e| e.exit_code()), Some(2));
+        let junk = dir.path().join("junk.tar.gz");
+        std::fs::write(&junk, b"not gzip").unwrap_or_else(|e| panic!("{e}"));
+        assert!(matches!(read_bundle(&junk), Err(DeskError::Bundle { .. })));
+        let empty = dir.path().join("empty.tar.gz");
+        write_bundle(&empty, "x", &[("mayadiag/analysis.json", b"{}")]);
+        let info = read_bundle(&empty).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(info.sev(), 3);
+    }
+}

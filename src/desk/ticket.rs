@@ -1,0 +1,252 @@
+//! What goes into the ticket, decided before anything is sent: subject from the top finding, body
+//! from `summary.md` plus the attachment note and a sha256 marker, tags, Sev, requester, and the
+//! idempotency key / external_id derived from the bundle's sha256. Rendering is deterministic, so a
+//! rerun produces the same bytes (and so the same idempotency key stays valid).
+
+use super::args::TicketTarget;
+use super::bundle_info::BundleInfo;
+use super::config::DeskConfig;
+use super::upload::{self, PartPlan};
+use super::{DeskError, TicketDraft};
+
+/// Subjects are cut to this many characters.
+const SUBJECT_MAX_CHARS: usize = 150;
+/// Zendesk comments are limited (64 KB); keep the summary well below.
+const BODY_SUMMARY_MAX_CHARS: usize = 50_000;
+
+/// What a submission will do.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Action {
+    Create(TicketDraft),
+    Comment { ticket_id: u64, body: String },
+}
+
+/// Everything decided before the first request.
+#[derive(Debug, Clone)]
+pub struct SubmissionPlan {
+    pub target: TicketTarget,
+    pub parts: Vec<PartPlan>,
+    pub action: Action,
+    /// In every comment body; identifies this bundle on the ticket.
+    pub marker: String,
+    pub bundle_file_name: String,
+    pub bundle_size: u64,
+    pub bundle_sha256: String,
+}
+
+impl SubmissionPlan {
+    /// `"new"` or the ticket id, as recorded in the state file.
+    pub fn target_label(&self) -> String {
+        match self.target {
+            TicketTarget::New => "new".to_string(),
+            TicketTarget::Existing(id) => id.to_string(),
+        }
+    }
+}
+
+/// The stable per-bundle id used as external_id (and, for generation 0, the idempotency key).
+pub fn external_id(bundle_sha256: &str) -> String {
+    format!("mayadiag-{}", &bundle_sha256[..bundle_sha256.len().min(40)])
+}
+
+/// The idempotency key for a key generation (bumped only when uploads had to be redone).
+pub fn idempotency_key(bundle_sha256: &str, generation: u32) -> String {
+    match generation {
+        0 => external_id(bundle_sha256),
+        n => format!("{}-r{n}", external_id(bundle_sha256)),
+    }
+}
+
+/// The marker line that lets a rerun recognise its own comment.
+pub fn marker(bundle_sha256: &str) -> String {
+    format!("mayadiag bundle sha256: {bundle_sha256}")
+}
+
+fn truncate_chars(text: &str, max: usize) -> String {
+    let one_line = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    match one_line.char_indices().nth(max) {
+        Some((cut, _)) => format!("{}…", one_line[..cut].trim_end()),
+        None => one_line,
+    }
+}
+
+/// "Sev N: <top finding>" or the no-problem subject.
+pub fn subject(info: &BundleInfo) -> String {
+    let sev = info.sev();
+    match info.problem_findings().first() {
+        Some(top) => {
+            let text = top
+                .message
+                .clone()
+                .filter(|m| !m.trim().is_empty())
+                .or(top.title.clone())
+                .or(top.check.clone())
+                .unwrap_or_else(|| "problem found".into());
+            truncate_chars(&format!("Sev {sev}: {text}"), SUBJECT_MAX_CHARS)
+        }
+        None => format!("Sev {sev}: mayadiag diagnostics bundle (no problem found)"),
+    }
+}
+
+/// Tags: `mayadiag`, `sev-N`, and the engines seen (lowercase, tag-safe).
+pub fn tags(info: &BundleInfo) -> Vec<String> {
+    let mut tags = vec!["mayadiag".to_string(), format!("sev-{}", info.sev())];
+    if let Some(analysis) = &info.analysis {
+        let problems = info.problem_findings();
+        let engines = analysis
+            .engines
+            .iter()
+            .filter_map(|e| e.engine.clone())
+            .chain(problems.iter().filter_map(|f| f.engine.clone()));
+        for engine in engines {
+            let tag: String = engine
+                .to_lowercase()
+                .chars()
+                .map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '_' })
+                .collect();
+            if !tag.is_empty() && !tags.contains(&tag) {
+                tags.push(tag);
+            }
+        }
+    }
+    tags
+}
+
+/// A plain summary when the bundle has no summary.md.
+fn fallback_summary(info: &BundleInfo) -> String {
+    let mut text = format!("Suggested Sev {}.\n", info.sev());
+    if let Some(analysis) = &info.analysis {
+        for reason in &analysis.severity.reasons {
+            text.push_str(&format!("  - {reason}\n"));
+        }
+        let problems = info.problem_findings();
+        text.push_str(&format!("\nFindings ({}):\n", problems.len()));
+        for finding in problems {
+            text.push_str(&format!(
+                "- [{}] {}: {}\n",
+                finding.status.as_deref().unwrap_or("?"),
+                finding.check.as_deref().unwrap_or("?"),
+                finding.message.as_deref().unwrap_or("")
+            ));
+            if let Some(remediation) = &finding.remediation {
+                text.push_str(&format!("  remediation: {remediation}\n"));
+            }
+        }
+        if !analysis.engines.is_empty() {
+            text.push_str("\nEngines:\n");
+            for engine in &analysis.engines {
+                text.push_str(&format!(
+                    "- {} {} ({})\n",
+                    engine.engine.as_deref().unwrap_or("?"),
+                    engine.version.as_deref().unwrap_or("?"),
+                    engine.state.as_deref().unwrap_or("?")
+                ));
+            }
+        }
+        if let Some(version) = &analysis.cluster_version {
+            text.push_str(&format!("\nKubernetes {version}\n"));
+        }
+    }
+    text
+}
+
+/// The comment body: description, summary, attachment note, marker.
+pub fn comment_body(info: &BundleInfo, config: &DeskConfig, parts: &[PartPlan]) -> String {
+    let mut body = String::new();
+    if let Some(description) = config.description.as_ref().filter(|d| !d.trim().is_empty()) {
+        body.push_str(description.trim());
+        body.push_str("\n\n");
+    }
+    let summary = info.summary_md.clone().unwrap_or_else(|| fallback_summary(info));
+    match summary.char_indices().nth(BODY_SUMMARY_MAX_CHARS) {
+        Some((cut, _)) => {
+            body.push_str(&summary[..cut]);
+            body.push_str("\n[… summary truncated; the full summary.md is in the bundle]\n");
+        }
+        None => body.push_str(&summary),
+    }
+    body.push_str("\n\n---\nDiagnostics bundle attached");
+    body.push_str(&format!(" ({}, {} bytes).\n", info.file_name, info.size));
+    body.push_str(&upload::reassembly_note(&info.file_name, parts, &info.sha256));
+    body.push_str(&marker(&info.sha256));
+    body.push('\n');
+    body
+}
+
+/// Decide everything: parts, ticket or comment, marker.
+pub fn plan_submission(
+    info: &BundleInfo,
+    target: &TicketTarget,
+    config: &DeskConfig,
+) -> Result<SubmissionPlan, DeskError> {
+    let parts = upload::plan_parts(&info.path, &info.file_name, info.size, config.attachment_limit)?;
+    let body = comment_body(info, config, &parts);
+    let action = match *target {
+        TicketTarget::New => Action::Create(TicketDraft {
+            subject: subject(info),
+            body,
+            sev: info.sev(),
+            tags: tags(info),
+            requester: config.requester.clone(),
+            sev_field_id: config.sev_field_id,
+            external_id: external_id(&info.sha256),
+            idempotency_key: idempotency_key(&info.sha256, 0),
+        }),
+        TicketTarget::Existing(ticket_id) => Action::Comment { ticket_id, body },
+    };
+    Ok(SubmissionPlan {
+        target: *target,
+        parts,
+        action,
+        marker: marker(&info.sha256),
+        bundle_file_name: info.file_name.clone(),
+        bundle_size: info.size,
+        bundle_sha256: info.sha256.clone(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::desk::bundle_info::{Analysis, EngineInfo, Finding};
+
+    fn info_with(findings: Vec<Finding>, level: Option<u8>) -> BundleInfo {
+        let mut analysis = Analysis { findings, ..Analysis::default() };
+        analysis.severity.level = level;
+        analysis.engines = vec![EngineInfo { engine: Some("cStor".into()), ..EngineInfo::default() }];
+        BundleInfo {
+            path: "/nonexistent/b.tar.gz".into(),
+            file_name: "b.tar.gz".into(),
+            size: 10,
+            sha256: "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef".into(),
+            analysis: Some(analysis),
+            summary_md: None,
+            manifest: None,
+            warnings: Vec::new(),
+        }
+    }
+
+    fn finding(status: &str, sev: u8, message: &str) -> Finding {
+        Finding { status: Some(status.into()), sev: Some(sev), message: Some(message.into()), ..Finding::default() }
+    }
+
+    #[test]
+    fn subject_from_top_finding_and_truncated() {
+        let info = info_with(vec![finding("warn", 2, "slow"), finding("fail", 1, "cStor volume pvc-1 offline")], Some(1));
+        assert_eq!(subject(&info), "Sev 1: cStor volume pvc-1 offline");
+        let long = info_with(vec![finding("fail", 0, &"x".repeat(400))], Some(0));
+        assert!(subject(&long).chars().count() <= SUBJECT_MAX_CHARS + 1);
+        let none = info_with(vec![finding("pass", 0, "fine")], None);
+        assert_eq!(subject(&none), "Sev 3: mayadiag diagnostics bundle (no problem found)");
+    }
+
+    #[test]
+    fn tags_and_keys() {
+        let info = info_with(vec![finding("fail", 1, "x")], Some(1));
+        assert_eq!(tags(&info), vec!["mayadiag", "sev-1", "cstor"]);
+        let key = idempotency_key(&info.sha256, 0);
+        assert_eq!(key, external_id(&info.sha256));
+        assert!(key.starts_with("mayadiag-0123") && key.len() < 255);
+        assert_ne!(idempotency_key(&info.sha256, 1), key);
+    }
+}

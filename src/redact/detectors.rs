@@ -1,0 +1,521 @@
+//! Built-in text detectors and the per-line scan.
+//!
+//! Speed comes from a case-insensitive Aho-Corasick keyword prefilter: a line without any trigger word
+//! is never given to a regex. A triggered line runs only the detectors whose keywords it contains. The
+//! detectors return spans (byte ranges to mask); the stream layer merges them and writes the output.
+
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
+use base64::Engine as _;
+use regex::bytes::{Captures, Regex};
+
+use super::keys::{self, SecretKind};
+
+/// Index into the engine's rule-name table.
+pub(crate) type RuleId = u16;
+
+/// What to write in place of a span.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Action {
+    /// `***REDACTED:<rule>***`
+    Mask(RuleId),
+    /// Nothing: continuation of a value already masked (body of a PEM block).
+    Drop,
+    /// A consistent per-bundle pseudonym.
+    Pseudonym(PseudoKind),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum PseudoKind {
+    Ip,
+    Host,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Span {
+    pub start: usize,
+    pub end: usize,
+    pub action: Action,
+}
+
+/// Multi-line consequences of one scanned line, applied by the stream state machine.
+#[derive(Default, Debug)]
+pub(crate) struct LineEffects {
+    /// A PEM private key starts here and does not end on this line.
+    pub pem_open: Option<usize>,
+    /// `name: DB_PASSWORD` seen: the next line's `value:` is a secret.
+    pub env_value_next: bool,
+    /// `password: |` seen: more-indented following lines are the secret.
+    pub block: Option<(usize, RuleId)>,
+    /// A value runs to the end of the (unfinished) line.
+    pub to_end_of_line: Option<RuleId>,
+}
+
+/// Built-in rule names; the index is the [`RuleId`].
+pub(crate) const BUILTIN_RULES: &[&str] = &[
+    "pem-private-key",
+    "jwt",
+    "aws-access-key-id",
+    "authorization-header",
+    "bearer-token",
+    "basic-auth",
+    "url-userinfo",
+    "github-token",
+    "gitlab-token",
+    "slack-token",
+    "slack-webhook",
+    "stripe-key",
+    "sendgrid-key",
+    "npm-token",
+    "google-oauth-token",
+    "google-api-key",
+    "twilio-key",
+    "env-secret",
+    "password",
+    "token",
+    "secret",
+    "ip-address",
+    "hostname",
+];
+pub(crate) const R_PEM: RuleId = 0;
+pub(crate) const R_TWILIO: RuleId = 16;
+pub(crate) const R_ENV: RuleId = 17;
+pub(crate) const R_IP: RuleId = 21;
+pub(crate) const R_HOST: RuleId = 22;
+
+pub(crate) fn kind_rule(kind: SecretKind) -> RuleId {
+    match kind {
+        SecretKind::Password => 18,
+        SecretKind::Token => 19,
+        SecretKind::Secret => 20,
+    }
+}
+
+// Keyword groups: a triggered line runs the detectors of the groups whose keywords it contains.
+const G_KV: u32 = 1 << 0;
+const G_URL: u32 = 1 << 1;
+const G_PEM: u32 = 1 << 2;
+const G_JWT: u32 = 1 << 3;
+const G_AWS: u32 = 1 << 4;
+const G_AUTHZ: u32 = 1 << 5;
+const G_BEARER: u32 = 1 << 6;
+const G_BASIC: u32 = 1 << 7;
+const G_GITHUB: u32 = 1 << 8;
+const G_GITLAB: u32 = 1 << 9;
+const G_SLACK: u32 = 1 << 10;
+const G_STRIPE: u32 = 1 << 11;
+const G_SENDGRID: u32 = 1 << 12;
+const G_NPM: u32 = 1 << 13;
+const G_GOOGLE: u32 = 1 << 14;
+
+const TRIGGERS: &[(&str, u32)] = &[
+    ("pass", G_KV),
+    ("pwd", G_KV),
+    ("secret", G_KV),
+    ("token", G_KV),
+    ("key", G_KV),
+    ("cred", G_KV),
+    ("auth", G_KV),
+    ("private", G_KV),
+    ("sas", G_KV),
+    ("sig", G_KV),
+    ("jwt", G_KV),
+    ("://", G_URL),
+    ("-----begin", G_PEM),
+    ("eyj", G_JWT),
+    ("akia", G_AWS),
+    ("asia", G_AWS),
+    ("aida", G_AWS),
+    ("aroa", G_AWS),
+    ("agpa", G_AWS),
+    ("anpa", G_AWS),
+    ("authorization", G_AUTHZ),
+    ("bearer", G_BEARER | G_KV),
+    ("basic", G_BASIC),
+    ("ghp_", G_GITHUB),
+    ("gho_", G_GITHUB),
+    ("ghu_", G_GITHUB),
+    ("ghs_", G_GITHUB),
+    ("ghr_", G_GITHUB),
+    ("github_pat_", G_GITHUB),
+    ("glpat-", G_GITLAB),
+    ("glrt-", G_GITLAB),
+    ("gldt-", G_GITLAB),
+    ("xox", G_SLACK),
+    ("hooks.slack.com", G_SLACK),
+    ("sk_live_", G_STRIPE),
+    ("rk_live_", G_STRIPE),
+    ("sk_test_", G_STRIPE),
+    ("rk_test_", G_STRIPE),
+    ("sg.", G_SENDGRID),
+    ("npm_", G_NPM),
+    ("ya29.", G_GOOGLE),
+    ("aiza", G_GOOGLE),
+];
+
+/// Turns a regex match into the byte range to mask (relative to the scanned text), or rejects it.
+type Pick = fn(&Captures) -> Option<(usize, usize)>;
+
+struct RegexRule {
+    rule: RuleId,
+    group: u32,
+    regex: Regex,
+    pick: Pick,
+}
+
+fn whole(caps: &Captures) -> Option<(usize, usize)> {
+    caps.get(0).map(|m| (m.start(), m.end()))
+}
+
+fn named_val(caps: &Captures) -> Option<(usize, usize)> {
+    caps.name("val").map(|m| (m.start(), m.end()))
+}
+
+fn random_looking_val(caps: &Captures) -> Option<(usize, usize)> {
+    let value = caps.name("val")?;
+    looks_secret(value.as_bytes()).then(|| (value.start(), value.end()))
+}
+
+fn authorization_val(caps: &Captures) -> Option<(usize, usize)> {
+    let value = caps.name("val")?;
+    if value.as_bytes().starts_with(b"***REDACTED") {
+        return None;
+    }
+    (caps.name("scheme").is_some() || looks_secret(value.as_bytes())).then(|| (value.start(), value.end()))
+}
+
+fn basic_credentials_val(caps: &Captures) -> Option<(usize, usize)> {
+    let value = caps.name("val")?;
+    let decoded = base64::engine::general_purpose::STANDARD.decode(value.as_bytes()).ok()?;
+    let text = std::str::from_utf8(&decoded).ok()?;
+    (text.contains(':') && !text.chars().any(char::is_control)).then(|| (value.start(), value.end()))
+}
+
+/// A value that is not a plain word: long enough and mixing digits, symbols or case. Used where a keyword
+/// alone could be prose ("failed to refresh token: context deadline exceeded").
+pub(crate) fn looks_secret(value: &[u8]) -> bool {
+    if value.len() < 6 {
+        return false;
+    }
+    let digits = value.iter().any(u8::is_ascii_digit);
+    let letters = value.iter().any(u8::is_ascii_alphabetic);
+    let symbols = value.iter().any(|b| b"!@#$%^&*+/=_-~.?".contains(b));
+    let upper_inside = value.iter().skip(1).any(u8::is_ascii_uppercase);
+    let lower = value.iter().any(u8::is_ascii_lowercase);
+    (digits && (letters || symbols)) || (symbols && letters) || (upper_inside && lower && value.len() >= 12)
+}
+
+fn compile(pattern: &str) -> Regex {
+    // Built-in patterns are constants covered by unit tests; a failure here is a programming error.
+    #[allow(clippy::expect_used)]
+    Regex::new(pattern).expect("built-in redaction pattern compiles")
+}
+
+fn keyword_rules() -> Vec<RegexRule> {
+    let rule = |rule: RuleId, group: u32, pattern: &str, pick: Pick| RegexRule { rule, group, regex: compile(pattern), pick };
+    vec![
+        rule(1, G_JWT, r"(?-u)\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*", whole),
+        rule(2, G_AWS, r"(?-u)\b(?:AKIA|ASIA|AIDA|AROA|AGPA|ANPA)[A-Z0-9]{16}\b", whole),
+        rule(
+            3,
+            G_AUTHZ,
+            r#"(?-u)(?i)\b(?:proxy-)?authorization\\?["']?[ \t]*[:=][ \t]*\\?["']?(?P<scheme>(?:bearer|basic|digest|token|negotiate|ntlm|aws4-hmac-sha256|sharedkey|sharedaccesssignature)[ \t]+)?(?P<val>[^\s"',;\\]+)"#,
+            authorization_val,
+        ),
+        rule(4, G_BEARER, r"(?-u)(?i)\bbearer[ \t]+(?P<val>[A-Za-z0-9\-._~+/]{8,}=*)", random_looking_val),
+        rule(5, G_BASIC, r"(?-u)(?i)\bbasic[ \t]+(?P<val>[A-Za-z0-9+/]{8,}={0,2})", basic_credentials_val),
+        rule(
+            6,
+            G_URL,
+            r#"(?-u)(?i)\b[a-z][a-z0-9+.\-]{0,30}://[^\s:/?#@"'<>\\]*:(?P<val>[^\s/?#"'<>\\]+)@"#,
+            named_val,
+        ),
+        rule(7, G_GITHUB, r"(?-u)\b(?:gh[pousr]_[A-Za-z0-9]{36,255}|github_pat_[A-Za-z0-9_]{22,255})", whole),
+        rule(8, G_GITLAB, r"(?-u)\bgl(?:pat|rt|dt)-[A-Za-z0-9_\-]{20,}", whole),
+        rule(9, G_SLACK, r"(?-u)\bxox[abposre]-[A-Za-z0-9\-]{10,}", whole),
+        rule(10, G_SLACK, r"(?-u)(?i)hooks\.slack\.com/(?:services|workflows)/(?P<val>[A-Za-z0-9_/\-]+)", named_val),
+        rule(11, G_STRIPE, r"(?-u)\b[sr]k_(?:live|test)_[A-Za-z0-9]{16,}", whole),
+        rule(12, G_SENDGRID, r"(?-u)\bSG\.[A-Za-z0-9_\-]{16,32}\.[A-Za-z0-9_\-]{16,64}", whole),
+        rule(13, G_NPM, r"(?-u)\bnpm_[A-Za-z0-9]{36}", whole),
+        rule(14, G_GOOGLE, r"(?-u)\bya29\.[A-Za-z0-9_\-]{20,}", whole),
+        rule(15, G_GOOGLE, r"(?-u)\bAIza[0-9A-Za-z_\-]{35}", whole),
+    ]
+}
+
+/// The built-in detectors, compiled once per [`super::Redactor`].
+pub(crate) struct Builtins {
+    triggers: AhoCorasick,
+    trigger_groups: Vec<u32>,
+    rules: Vec<RegexRule>,
+    kv: Regex,
+    env_pair: Regex,
+    env_name_line: Regex,
+    env_value_line: Regex,
+    pem_begin: Regex,
+    pub(crate) pem_end: Regex,
+    /// Case-sensitive shapes with no usable keyword; run over whole batches.
+    pub(crate) twilio: Regex,
+}
+
+impl Builtins {
+    pub(crate) fn new() -> Result<Builtins, aho_corasick::BuildError> {
+        let triggers = AhoCorasickBuilder::new()
+            .ascii_case_insensitive(true)
+            .match_kind(MatchKind::Standard)
+            .build(TRIGGERS.iter().map(|(word, _)| word))?;
+        Ok(Builtins {
+            triggers,
+            trigger_groups: TRIGGERS.iter().map(|(_, group)| *group).collect(),
+            rules: keyword_rules(),
+            kv: compile(
+                r#"(?-u)(?i)(?P<key>[a-z0-9_.\-]*(?:pass|pwd|secret|token|key|cred|auth|private|sas|sig|jwt|bearer)[a-z0-9_.\-]*)(?P<kq>\\?["'])?[ \t]*(?P<sep>=>|=|:)[ \t]*(?P<val>\\"(?:[^"\\]|\\[^"])*(?:\\"|$)|"(?:[^"\\\n]|\\.)*(?:"|$)|'[^'\n]*(?:'|$)|[^\s,;&"'<>(){}\[\]\\]+)"#,
+            ),
+            env_pair: compile(
+                r#"(?-u)(?i)\\?"name\\?"[ \t]*:[ \t]*\\?"(?P<name>[^"\\]{1,200})\\?"[ \t]*,[ \t]*\\?"value\\?"[ \t]*:[ \t]*\\?"(?P<val>(?:[^"\\]|\\[^"])*)\\?""#,
+            ),
+            env_name_line: compile(
+                r#"(?-u)^[ \t]*(?:-[ \t]*)?\\?["']?name\\?["']?[ \t]*:[ \t]*\\?["']?(?P<name>[A-Za-z0-9_.\-]+)\\?["']?[ \t]*,?[ \t]*\r?$"#,
+            ),
+            env_value_line: compile(
+                r#"(?-u)^[ \t]*(?:-[ \t]*)?\\?["']?value\\?["']?[ \t]*:[ \t]*(?P<val>.*?)[ \t]*,?[ \t]*\r?$"#,
+            ),
+            pem_begin: compile(r"(?-u)-----BEGIN[A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----"),
+            pem_end: compile(r"(?-u)-----END[A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----"),
+            twilio: compile(r"(?-u)\b(?:SK|AC)[0-9a-f]{32}\b"),
+        })
+    }
+
+    /// Offset of the first trigger keyword in `text`.
+    pub(crate) fn first_trigger(&self, text: &[u8]) -> Option<usize> {
+        self.triggers.find(text).map(|m| m.start())
+    }
+
+    /// Scans one line (or window of a long line) and appends spans with `base` added.
+    /// `at_line_start`: the text begins a line; `complete`: the text ends its line.
+    pub(crate) fn scan(
+        &self,
+        text: &[u8],
+        base: usize,
+        at_line_start: bool,
+        complete: bool,
+        spans: &mut Vec<Span>,
+    ) -> LineEffects {
+        let mut effects = LineEffects::default();
+        let mut groups = 0u32;
+        for found in self.triggers.find_overlapping_iter(text) {
+            groups |= self.trigger_groups[found.pattern().as_usize()];
+        }
+        if groups == 0 {
+            return effects;
+        }
+        if groups & G_PEM != 0 {
+            self.scan_pem(text, base, spans, &mut effects);
+        }
+        for rule in self.rules.iter().filter(|rule| groups & rule.group != 0) {
+            for caps in rule.regex.captures_iter(text) {
+                if let Some((start, end)) = (rule.pick)(&caps) {
+                    push_mask(spans, base, start, end, rule.rule);
+                }
+            }
+        }
+        if groups & G_KV != 0 {
+            self.scan_env_pairs(text, base, spans);
+            self.scan_key_values(text, base, at_line_start, complete, spans, &mut effects);
+            if at_line_start
+                && complete
+                && let Some(caps) = self.env_name_line.captures(text)
+                && caps.name("name").is_some_and(|name| keys::classify(name.as_bytes()).is_some())
+            {
+                effects.env_value_next = true;
+            }
+        }
+        effects
+    }
+
+    fn scan_pem(&self, text: &[u8], base: usize, spans: &mut Vec<Span>, effects: &mut LineEffects) {
+        let mut from = 0;
+        while let Some(begin) = self.pem_begin.find_at(text, from) {
+            match self.pem_end.find_at(text, begin.end()) {
+                Some(end) => {
+                    push_mask(spans, base, begin.start(), end.end(), R_PEM);
+                    from = end.end();
+                }
+                None => {
+                    effects.pem_open = Some(base + begin.start());
+                    return;
+                }
+            }
+        }
+    }
+
+    fn scan_env_pairs(&self, text: &[u8], base: usize, spans: &mut Vec<Span>) {
+        for caps in self.env_pair.captures_iter(text) {
+            let (Some(name), Some(value)) = (caps.name("name"), caps.name("val")) else { continue };
+            if keys::classify(name.as_bytes()).is_some() && is_maskable_value(value.as_bytes()) {
+                push_mask(spans, base, value.start(), value.end(), R_ENV);
+            }
+        }
+    }
+
+    /// `password=…`, `"token": "…"`, `passwd: …`, `--db-password=…`, `AccountKey=…;` and friends.
+    fn scan_key_values(
+        &self,
+        text: &[u8],
+        base: usize,
+        at_line_start: bool,
+        complete: bool,
+        spans: &mut Vec<Span>,
+        effects: &mut LineEffects,
+    ) {
+        for caps in self.kv.captures_iter(text) {
+            let (Some(key), Some(sep), Some(value)) = (caps.name("key"), caps.name("sep"), caps.name("val")) else {
+                continue;
+            };
+            let key_bytes = key.as_bytes();
+            let Some(kind) = keys::classify(key_bytes) else { continue };
+            let before_key = &text[..key.start()];
+            // `https://auth.example.com:443`: a host name, not a key.
+            if before_key.ends_with(b"//") || before_key.ends_with(b"@") {
+                continue;
+            }
+            let quoted_key = caps.name("kq").is_some();
+            let line_start_key = at_line_start && is_line_start_prefix(before_key);
+            let raw = value.as_bytes();
+            let (mut start, mut end, quoted) = unquote(raw, value.start());
+            let inner = &text[start..end];
+            if !is_maskable_value(inner) {
+                continue;
+            }
+            let colon = sep.as_bytes() == b":";
+            if colon && !quoted_key && !line_start_key {
+                // Mid-line `word: value` is often prose or `file.go:123`; demand a secret-looking value.
+                if !looks_secret(inner) || inner.iter().all(u8::is_ascii_digit) {
+                    continue;
+                }
+            }
+            let rule = kind_rule(kind);
+            if !quoted && line_start_key {
+                if is_block_scalar_indicator(inner) {
+                    effects.block = Some((indentation(text), rule));
+                    continue;
+                }
+                // `password = two words` in INI/YAML: the value is the rest of the line.
+                end = trim_end(text, text.len());
+                if !complete {
+                    end = text.len();
+                    effects.to_end_of_line = Some(rule);
+                }
+            }
+            if start >= end {
+                continue;
+            }
+            // Keep a JSON-escaped closing sequence out of the mask.
+            if quoted && end > start && text[end - 1] == b'\\' {
+                end -= 1;
+            }
+            start = start.min(end);
+            push_mask(spans, base, start, end, rule);
+        }
+    }
+
+    /// The `value:` line after a sensitive `name:` line (YAML-form env).
+    pub(crate) fn scan_env_value_line(&self, text: &[u8], base: usize, spans: &mut Vec<Span>) {
+        let Some(value) = self.env_value_line.captures(text).and_then(|caps| caps.name("val")) else { return };
+        let (start, end, _) = unquote(value.as_bytes(), value.start());
+        if is_maskable_value(&text[start..end]) {
+            push_mask(spans, base, start, end, R_ENV);
+        }
+    }
+}
+
+fn push_mask(spans: &mut Vec<Span>, base: usize, start: usize, end: usize, rule: RuleId) {
+    if start < end {
+        spans.push(Span { start: base + start, end: base + end, action: Action::Mask(rule) });
+    }
+}
+
+/// Strips quotes (`"x"`, `'x'`, `\"x\"`) from a matched value; returns absolute inner range and whether it was quoted.
+fn unquote(raw: &[u8], offset: usize) -> (usize, usize, bool) {
+    for quote in [&b"\\\""[..], b"\"", b"'"] {
+        if raw.starts_with(quote) {
+            let inner_start = offset + quote.len();
+            let mut inner_end = offset + raw.len();
+            if raw.len() >= 2 * quote.len() && raw.ends_with(quote) {
+                inner_end -= quote.len();
+            }
+            return (inner_start, inner_end.max(inner_start), true);
+        }
+    }
+    (offset, offset + raw.len(), false)
+}
+
+/// Values that are not secrets whatever their key: empty, booleans, nulls, references, already masked.
+pub(crate) fn is_maskable_value(value: &[u8]) -> bool {
+    let trimmed = value.trim_ascii();
+    if trimmed.is_empty() || trimmed.starts_with(b"***REDACTED") {
+        return false;
+    }
+    const NON_VALUES: &[&[u8]] = &[b"true", b"false", b"null", b"nil", b"none", b"<nil>", b"~", b"yes", b"no", b"\"\""];
+    if NON_VALUES.iter().any(|word| trimmed.eq_ignore_ascii_case(word)) {
+        return false;
+    }
+    // `${DB_PASSWORD}` / `$(DB_PASSWORD)`: a reference to a variable, not the secret.
+    let is_reference = (trimmed.starts_with(b"${") && trimmed.ends_with(b"}"))
+        || (trimmed.starts_with(b"$(") && trimmed.ends_with(b")"));
+    !(is_reference && trimmed[2..trimmed.len() - 1].iter().all(|b| b.is_ascii_alphanumeric() || *b == b'_'))
+}
+
+fn is_line_start_prefix(before: &[u8]) -> bool {
+    let mut rest = before;
+    while let Some((&last, head)) = rest.split_last() {
+        if matches!(last, b'"' | b'\'' | b'\\') {
+            rest = head;
+        } else {
+            break;
+        }
+    }
+    let rest = rest.trim_ascii_start();
+    let rest = rest.strip_prefix(b"-").map_or(rest, <[u8]>::trim_ascii_start);
+    let rest = rest.strip_prefix(b"#").map_or(rest, <[u8]>::trim_ascii_start);
+    let rest = rest.strip_prefix(b"export ").map_or(rest, <[u8]>::trim_ascii_start);
+    rest.is_empty()
+}
+
+fn is_block_scalar_indicator(value: &[u8]) -> bool {
+    matches!(value.trim_ascii(), b"|" | b"|-" | b"|+" | b">" | b">-" | b">+")
+}
+
+pub(crate) fn indentation(line: &[u8]) -> usize {
+    line.iter().take_while(|b| **b == b' ' || **b == b'\t').count()
+}
+
+fn trim_end(text: &[u8], end: usize) -> usize {
+    let mut end = end;
+    while end > 0 && text[end - 1].is_ascii_whitespace() {
+        end -= 1;
+    }
+    end
+}
+
+/// A line inside a PEM block: only base64 (possibly behind a log prefix) or a PEM header.
+pub(crate) fn is_pem_body_line(line: &[u8]) -> bool {
+    let trimmed = line.trim_ascii();
+    if trimmed.is_empty() || trimmed.starts_with(b"Proc-Type:") || trimmed.starts_with(b"DEK-Info:") {
+        return true;
+    }
+    let mut run = 0usize;
+    for byte in trimmed {
+        if byte.is_ascii_alphanumeric() || matches!(byte, b'+' | b'/' | b'=') {
+            run += 1;
+            if run >= 40 || run == trimmed.len() {
+                return true;
+            }
+        } else {
+            run = 0;
+        }
+    }
+    false
+}
+
+#[cfg(test)]
+#[path = "detectors_tests.rs"]
+mod tests;

@@ -1,0 +1,61 @@
+//! `mayadiag serve` as a command: start, print where, write the kubeconfig, wait for Ctrl-C.
+
+use crate::app::Failure;
+use crate::cli::ServeArgs;
+use crate::exit;
+
+use super::{ServeOptions, start};
+
+/// Run `mayadiag serve`.
+pub async fn run(args: ServeArgs) -> Result<i32, Failure> {
+    let opts = ServeOptions {
+        bundle: args.bundle.clone(),
+        port: args.port,
+        tls: args.tls,
+        latency: args.latency,
+        faults: args.inject_faults.clone(),
+        accept_writes: args.accept_writes,
+    };
+    let handle = start(&opts).await.map_err(|e| match e {
+        super::ServeError::Faults(_) => Failure::usage(e),
+        other => Failure::runtime(other),
+    })?;
+    println!("serving {} on {}", args.bundle.display(), handle.url);
+    if let Some(path) = &args.write_kubeconfig {
+        handle.write_kubeconfig(path, "mayadiag-bundle").map_err(Failure::runtime)?;
+        println!("kubeconfig written to {}; try: kubectl --kubeconfig {} get pods -A", path.display(), path.display());
+    } else {
+        println!("no --write-kubeconfig given; point kubectl at it with: kubectl --server {} get pods -A", handle.url);
+    }
+    if handle.token.is_some() {
+        println!("TLS on; the bearer token and CA are in the kubeconfig");
+    }
+    use std::io::Write;
+    let _ = std::io::stdout().flush();
+    wait_for_shutdown().await;
+    handle.stop().await;
+    Ok(exit::OK)
+}
+
+/// Ctrl-C or SIGTERM.
+pub async fn wait_for_shutdown() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}
