@@ -128,6 +128,9 @@ pub struct CollectArgs {
     /// Also collect logs of application pods that use OpenEBS volumes.
     #[arg(long)]
     pub app_logs: bool,
+    /// Items per list page (tests use small pages to exercise pagination).
+    #[arg(long, hide = true, default_value_t = 500, value_parser = clap::value_parser!(u32).range(1..=10000))]
+    pub page_size: u32,
     /// gzip level 0-9 (1 is fastest).
     #[arg(long, value_name = "N", default_value_t = 3, value_parser = clap::value_parser!(u32).range(0..=9))]
     pub compression_level: u32,

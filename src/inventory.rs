@@ -156,11 +156,12 @@ pub fn classify_pod(pod: &Value) -> Option<Component> {
         "moac" => return component(Mayastor, "moac", false),
         _ => {}
     }
-    if label(pod, "app.kubernetes.io/name") == Some("etcd") && (mayastor_release || name.contains("etcd")) {
-        if let Some(inst) = label(pod, "app.kubernetes.io/instance") {
-            if name.starts_with(inst) && (mayastor_release || inst.contains("openebs") || inst.contains("mayastor")) {
-                return component(Mayastor, "etcd", true);
-            }
+    // Subcharts of the Mayastor chart (etcd, nats, loki, promtail) carry only chart-standard
+    // labels: recognise them by a release name that is an OpenEBS/Mayastor one.
+    if let (Some(sub), Some(inst)) = (label(pod, "app.kubernetes.io/name"), label(pod, "app.kubernetes.io/instance")) {
+        let openebs_release = mayastor_release || inst.contains("openebs") || inst.contains("mayastor");
+        if openebs_release && name.starts_with(inst) && matches!(sub, "etcd" | "nats" | "loki" | "promtail") {
+            return component(Mayastor, sub, sub == "etcd");
         }
     }
 

@@ -232,11 +232,10 @@ pub fn summary_markdown(a: &Analysis) -> String {
         for f in findings {
             let _ = writeln!(
                 out,
-                "- **{} Sev {}** `{}` — {}: {}",
+                "- **{} Sev {}** `{}` — {}",
                 if f.status == Status::Fail { "FAIL" } else { "WARN" },
                 f.sev,
                 f.check,
-                object(f),
                 md(&f.message)
             );
             for e in &f.evidence {

@@ -127,7 +127,11 @@ async fn healthz_handler(State(metrics): State<Metrics>) -> impl IntoResponse {
 }
 
 async fn readyz_handler(State(metrics): State<Metrics>) -> impl IntoResponse {
-    if metrics.ready() { (StatusCode::OK, "ready\n") } else { (StatusCode::SERVICE_UNAVAILABLE, "first probe round pending\n") }
+    if metrics.ready() {
+        (StatusCode::OK, "ready\n")
+    } else {
+        (StatusCode::SERVICE_UNAVAILABLE, "first probe round pending\n")
+    }
 }
 
 #[cfg(test)]

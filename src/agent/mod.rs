@@ -216,13 +216,18 @@ async fn run_loop(
     let listener = tokio::net::TcpListener::bind(&args.listen)
         .await
         .map_err(|source| AgentError::Listen { addr: args.listen.clone(), source })?;
+    let bound = listener.local_addr().map_or_else(|_| args.listen.clone(), |a| a.to_string());
     let router = metrics.router();
     tokio::spawn(async move {
         if let Err(err) = axum::serve(listener, router).await {
             log(&format!("metrics server stopped: {err}"));
         }
     });
-    log(&format!("node {node}, host root {}, interval {:?}, metrics on {}", args.host_root.display(), args.interval, args.listen));
+    log(&format!(
+        "node {node}, host root {}, interval {:?}, metrics on {bound}",
+        args.host_root.display(),
+        args.interval
+    ));
     let publish = args.publish_enabled();
     let mut publisher: Option<publish::Publisher> = None;
     loop {

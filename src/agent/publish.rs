@@ -190,7 +190,10 @@ impl Publisher {
     /// Apply the NodeReport and its status, then post Events for changed probes.
     pub async fn publish(&mut self, status: &NodeReportStatus) -> Result<(), PublishError> {
         if !self.loaded_previous {
-            self.load_previous().await?;
+            // Best effort: without the previous report, first-seen non-passing probes get an Event again.
+            if let Err(err) = self.load_previous().await {
+                eprintln!("mayadiag-agent: previous NodeReport unavailable ({err}); treating every probe as new");
+            }
         }
         let api: Api<NodeReport> = Api::all(self.client.clone());
         let params = PatchParams::apply(FIELD_MANAGER).force();
@@ -200,7 +203,8 @@ impl Publisher {
             "metadata": {"name": self.node},
             "spec": {"nodeName": self.node},
         });
-        bounded(format!("apply nodereport {}", self.node), api.patch(&self.node, &params, &Patch::Apply(&spec))).await?;
+        bounded(format!("apply nodereport {}", self.node), api.patch(&self.node, &params, &Patch::Apply(&spec)))
+            .await?;
         let status_body = json!({
             "apiVersion": "mayadiag.io/v1alpha1",
             "kind": "NodeReport",
@@ -231,7 +235,8 @@ impl Publisher {
                 continue;
             }
             let event = build_event(&self.node, self.node_uid.as_deref(), probe, previous)?;
-            match bounded(format!("create event for {}", probe.id), events.create(&PostParams::default(), &event)).await {
+            match bounded(format!("create event for {}", probe.id), events.create(&PostParams::default(), &event)).await
+            {
                 Ok(_) => {
                     self.published.insert(probe.id.clone(), probe.status);
                 }
@@ -245,7 +250,12 @@ impl Publisher {
 }
 
 /// The Event announcing that `probe` changed from `previous` on `node`.
-pub fn build_event(node: &str, node_uid: Option<&str>, probe: &ProbeResult, previous: Option<ProbeStatus>) -> Result<Event, PublishError> {
+pub fn build_event(
+    node: &str,
+    node_uid: Option<&str>,
+    probe: &ProbeResult,
+    previous: Option<ProbeStatus>,
+) -> Result<Event, PublishError> {
     let (reason, kind) = match probe.status {
         ProbeStatus::Pass => ("ProbeRecovered", "Normal"),
         ProbeStatus::Warn => ("ProbeWarning", "Warning"),
@@ -287,7 +297,8 @@ pub fn build_event(node: &str, node_uid: Option<&str>, probe: &ProbeResult, prev
         "lastTimestamp": now,
         "count": 1,
     });
-    serde_json::from_value(value).map_err(|e| PublishError::Build { action: format!("event for {}", probe.id), message: e.to_string() })
+    serde_json::from_value(value)
+        .map_err(|e| PublishError::Build { action: format!("event for {}", probe.id), message: e.to_string() })
 }
 
 #[cfg(test)]

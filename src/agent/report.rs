@@ -239,10 +239,9 @@ mod tests {
 
     #[test]
     fn committed_crd_manifest_matches_the_generated_one() {
-        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../main/manifests/crd-nodereport.yaml");
-        let alt = concat!(env!("CARGO_MANIFEST_DIR"), "/manifests/crd-nodereport.yaml");
-        let committed = std::fs::read_to_string(alt).or_else(|_| std::fs::read_to_string(path));
-        let committed = committed.unwrap_or_else(|err| panic!("read {alt}: {err}; regenerate with `mayadiag agent --print-crd`"));
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/manifests/crd-nodereport.yaml");
+        let committed = std::fs::read_to_string(path)
+            .unwrap_or_else(|err| panic!("read {path}: {err}; regenerate with `mayadiag agent --print-crd`"));
         assert_eq!(
             committed,
             crd_yaml(),

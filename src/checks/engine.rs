@@ -96,6 +96,7 @@ pub struct Ctx<'a> {
     /// Nodes running an OpenEBS data-path pod or holding a pool.
     pub storage_nodes: BTreeSet<String>,
     events_by_object: HashMap<(String, String, String), Vec<&'a EventRecord>>,
+    pod_index: HashMap<(&'a str, &'a str), usize>,
 }
 
 impl<'a> Ctx<'a> {
@@ -160,6 +161,7 @@ impl<'a> Ctx<'a> {
             let o = &e.involved_object;
             events_by_object.entry((o.kind.clone(), o.namespace.clone(), o.name.clone())).or_default().push(e);
         }
+        let pod_index = pods.iter().enumerate().map(|(i, p)| ((p.ns, p.name), i)).collect();
         Ctx {
             snap,
             now: snap.meta.collected_at,
@@ -169,6 +171,7 @@ impl<'a> Ctx<'a> {
             node_names,
             storage_nodes,
             events_by_object,
+            pod_index,
         }
     }
 
@@ -179,7 +182,7 @@ impl<'a> Ctx<'a> {
 
     /// A pod by namespace and name.
     pub fn pod(&self, ns: &str, name: &str) -> Option<&PodInfo<'a>> {
-        self.pods.iter().find(|p| p.ns == ns && p.name == name)
+        self.pod_index.get(&(ns, name)).map(|&i| &self.pods[i])
     }
 
     /// Whether the node list was collected (so "node gone" means something).

@@ -194,13 +194,15 @@ fn validate(span: &Span<'_>, meta: &CheckMeta, analyzer: &Analyzer) -> Result<()
             format!("check `{id}`: unknown engine `{bad}` in engines: expected engine ids or `openebs`"),
         ));
     }
-    if let Analyzer::CrStatus(p) = analyzer {
-        if p.allowed.is_empty() && p.fail_values.is_empty() && p.warn_values.is_empty() {
-            return Err(span.error(
-                "field",
-                format!("check `{id}`: expected at least one of `allowed`, `fail_values`, `warn_values`"),
-            ));
-        }
+    if let Analyzer::CrStatus(p) = analyzer
+        && p.allowed.is_empty()
+        && p.fail_values.is_empty()
+        && p.warn_values.is_empty()
+    {
+        return Err(span.error(
+            "field",
+            format!("check `{id}`: expected at least one of `allowed`, `fail_values`, `warn_values`"),
+        ));
     }
     if let Analyzer::PodHealth(p) = analyzer {
         use super::model::PodCondition;

@@ -1,5 +1,5 @@
 //! Which custom resources to collect: API discovery for the OpenEBS / Litmus / mayadiag groups,
-//! at the version the API server says is preferred (so a DiskPool is read as v1beta2 on one
+//! each kind at the most preferred version that serves it (so a DiskPool is read as v1beta2 on one
 //! release and v1beta3 on the next without us knowing in advance).
 
 use serde_json::Value;
@@ -51,14 +51,28 @@ pub async fn custom_resources(kube: &Kube) -> Result<(Vec<CustomResource>, Vec<(
         if !is_relevant_crd_group(name) {
             continue;
         }
-        let Some(version) =
-            group["preferredVersion"]["version"].as_str().or_else(|| group["versions"][0]["version"].as_str())
-        else {
-            continue;
-        };
-        match kube.get_json(&format!("/apis/{name}/{version}")).await {
-            Ok(list) => out.extend(parse_resource_list(name, version, &list)),
-            Err(e) => errors.push((format!("{name}/{version}"), e)),
+        // The preferred version first, then the others: a kind served only in an older version
+        // (BlockDevice v1alpha1 beside JivaVolume v1 in `openebs.io`) is still found, each kind
+        // at the most preferred version that serves it.
+        let preferred = group["preferredVersion"]["version"].as_str();
+        let mut versions: Vec<&str> = preferred.into_iter().collect();
+        for v in group["versions"].as_array().into_iter().flatten() {
+            if let Some(v) = v["version"].as_str().filter(|v| Some(*v) != preferred) {
+                versions.push(v);
+            }
+        }
+        let mut seen = std::collections::BTreeSet::new();
+        for version in versions {
+            match kube.get_json(&format!("/apis/{name}/{version}")).await {
+                Ok(list) => {
+                    for r in parse_resource_list(name, version, &list) {
+                        if seen.insert(r.plural.clone()) {
+                            out.push(r);
+                        }
+                    }
+                }
+                Err(e) => errors.push((format!("{name}/{version}"), e)),
+            }
         }
     }
     out.sort();

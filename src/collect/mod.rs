@@ -33,13 +33,11 @@ use crate::cluster::{ApiError, ClusterError, Kube};
 use crate::inventory::{self, AGENT_GROUP};
 use crate::redact::{RedactionReport, Redactor, dropped_file_note};
 use crate::resources::{self, BUILTINS, BuiltinResource, Scope};
+use crate::serve::selector::LabelSelector;
 use crate::snapshot::{LogKey, LogMeta, LogPatterns, Snapshot, SnapshotBuilder, SnapshotMeta, Source, meta_str};
 use logs::{FetchedLog, LogJob};
 use manifest::{CollectorStatus, Manifest, RedactionSummary, Skip, Truncation};
 use sink::BundleSink;
-
-/// Page size for list requests.
-const PAGE: usize = 500;
 
 /// What to collect and how.
 #[derive(Debug, Clone)]
@@ -56,6 +54,8 @@ pub struct CollectOptions {
     pub concurrency: usize,
     /// `check` mode: no bundle; logs only as tails of unhealthy component pods.
     pub tails_only: Option<u64>,
+    /// Items per list page.
+    pub page_size: usize,
     /// Arguments for the manifest.
     pub args: Vec<String>,
     /// `--no-redact --yes` was given.
@@ -309,10 +309,10 @@ pub async fn collect(
     progress.phase("cluster resources", cluster_kinds.len() as u64 + 2);
     let mut jobs = Vec::new();
     for b in &cluster_kinds {
-        jobs.push(timed_list(kube.clone(), b.list_path(None)));
+        jobs.push(timed_list(kube.clone(), b.list_path(None), opts.page_size));
     }
     for id in ["pods", "persistentvolumeclaims"] {
-        jobs.push(timed_list(kube.clone(), builtin(id).list_path(None)));
+        jobs.push(timed_list(kube.clone(), builtin(id).list_path(None), opts.page_size));
     }
     let mut results = ordered(jobs, opts.concurrency).await.into_iter();
     let mut cluster_lists: BTreeMap<&'static str, Vec<Value>> = BTreeMap::new();
@@ -376,7 +376,7 @@ pub async fn collect(
     progress.phase("custom resources", custom.len() as u64);
     let mut jobs = Vec::new();
     for cr in &custom {
-        jobs.push(timed_list(kube.clone(), cr.list_path()));
+        jobs.push(timed_list(kube.clone(), cr.list_path(), opts.page_size));
     }
     let cr_results: Vec<(CustomResource, Result<Vec<Value>, ApiError>, Duration)> =
         custom.iter().cloned().zip(ordered(jobs, opts.concurrency).await).map(|(c, (r, d))| (c, r, d)).collect();
@@ -412,14 +412,27 @@ pub async fn collect(
 
     // Namespaced kinds.
     let namespaced: Vec<&'static BuiltinResource> = BUILTINS.iter().filter(|b| b.scope == Scope::Namespaced).collect();
-    let node_events =
-        match kube.list(&builtin("events").list_path(None), "fieldSelector=involvedObject.kind%3DNode", PAGE).await {
-            Ok(items) => items,
+    // Events about cluster-scoped objects (Nodes, PVs, cluster-scoped CRs such as legacy
+    // CStorPools) are recorded in `default`; take those even when `default` holds nothing else.
+    let node_events = if namespaces.contains("default") {
+        Vec::new()
+    } else {
+        match kube.list(&builtin("events").list_path(Some("default")), "", opts.page_size).await {
+            Ok(mut items) => {
+                items.retain(|e| {
+                    e.pointer("/involvedObject/namespace").and_then(Value::as_str).unwrap_or("").is_empty()
+                });
+                items
+            }
             Err(e) => {
-                run.record_error("events", reason_of(&e, "list", "events (Node events, all namespaces)"));
+                run.record_error(
+                    "events",
+                    reason_of(&e, "list", "events in namespace default (cluster-scoped objects)"),
+                );
                 Vec::new()
             }
-        };
+        }
+    };
     let mut node_events_by_ns: BTreeMap<String, Vec<Value>> = BTreeMap::new();
     for e in node_events {
         node_events_by_ns.entry(meta_str(&e, "namespace").to_string()).or_default().push(e);
@@ -440,6 +453,7 @@ pub async fn collect(
     for (b, ns) in &work {
         let kube = kube.clone();
         let relevant = namespaces.contains(ns);
+        let page = opts.page_size;
         let (b, ns) = (*b, ns.clone());
         let prefetched: Option<Vec<Value>> = match b.plural {
             "pods" => Some(all_pods.iter().filter(|p| meta_str(p, "namespace") == ns).cloned().collect()),
@@ -453,8 +467,8 @@ pub async fn collect(
             let result = match prefetched {
                 Some(items) => Ok(items),
                 None if !relevant => Ok(Vec::new()),
-                None if b.plural == "secrets" => list_secrets(&kube, &b.list_path(Some(&ns))).await,
-                None => kube.list(&b.list_path(Some(&ns)), "", PAGE).await,
+                None if b.plural == "secrets" => list_secrets(&kube, &b.list_path(Some(&ns)), page).await,
+                None => kube.list(&b.list_path(Some(&ns)), "", page).await,
             };
             (result, t.elapsed())
         });
@@ -508,6 +522,7 @@ pub async fn collect(
     }
 
     // Custom resources: files per namespace; NodeReports into node-reports/.
+    let targets = chaos_targets(&cr_results);
     for (cr, result, took) in cr_results {
         let id = cr.id();
         match result {
@@ -567,7 +582,7 @@ pub async fn collect(
     }
 
     // Logs.
-    let jobs_spec = log_jobs(&all_pods, &namespaces, opts, &all_pvcs, &pvs, &scs);
+    let jobs_spec = log_jobs(&all_pods, &targets, &namespaces, opts, &all_pvcs, &pvs, &scs);
     progress.phase("logs", jobs_spec.len() as u64);
     collect_logs(&mut run, jobs_spec).await?;
 
@@ -592,16 +607,16 @@ pub async fn collect(
     })
 }
 
-async fn timed_list(kube: Kube, path: String) -> (Result<Vec<Value>, ApiError>, Duration) {
+async fn timed_list(kube: Kube, path: String, page: usize) -> (Result<Vec<Value>, ApiError>, Duration) {
     let t = Instant::now();
-    (kube.list(&path, "", PAGE).await, t.elapsed())
+    (kube.list(&path, "", page).await, t.elapsed())
 }
 
 /// Secrets as metadata only: the Table API returns name, type and key count without the values
 /// ever leaving the API server.
-async fn list_secrets(kube: &Kube, path: &str) -> Result<Vec<Value>, ApiError> {
+async fn list_secrets(kube: &Kube, path: &str, page: usize) -> Result<Vec<Value>, ApiError> {
     let (rows, columns) = kube
-        .list_with_columns(path, "includeObject=Metadata", PAGE, "application/json;as=Table;v=v1;g=meta.k8s.io")
+        .list_with_columns(path, "includeObject=Metadata", page, "application/json;as=Table;v=v1;g=meta.k8s.io")
         .await?;
     let col = |name: &str| {
         columns
@@ -649,7 +664,28 @@ fn relevant_namespaces(
     for (ns, _) in &openebs {
         out.insert(ns.clone());
     }
+    out.extend(chaos_targets(crs).into_iter().map(|(ns, _)| ns));
     out
+}
+
+/// Namespaces and label selectors of the applications ChaosEngines target (`spec.appinfo`): their
+/// pods and events matter when a fault was not reverted.
+fn chaos_targets(crs: &[(CustomResource, Result<Vec<Value>, ApiError>, Duration)]) -> Vec<(String, LabelSelector)> {
+    crs.iter()
+        .filter(|(cr, _, _)| cr.group == "litmuschaos.io" && cr.kind == "ChaosEngine")
+        .filter_map(|(_, items, _)| items.as_ref().ok())
+        .flatten()
+        .filter_map(|engine| {
+            let info = engine.pointer("/spec/appinfo")?;
+            let ns = info
+                .get("appns")
+                .and_then(Value::as_str)
+                .filter(|s| !s.is_empty())
+                .unwrap_or(meta_str(engine, "namespace"));
+            let selector = LabelSelector::parse(info.get("applabel").and_then(Value::as_str).unwrap_or("")).ok()?;
+            Some((ns.to_string(), selector))
+        })
+        .collect()
 }
 
 /// `(namespace, pvc name)` of every PVC on an OpenEBS volume (bound PV of an OpenEBS engine, or
@@ -673,9 +709,11 @@ fn openebs_claims(pvcs: &[Value], pvs: &[Value], scs: &[Value]) -> BTreeSet<(Str
 }
 
 /// Which logs to fetch: every container (init included) of every OpenEBS/Litmus pod, previous
-/// logs when a container restarted; app pods on OpenEBS volumes only with `--app-logs`.
+/// logs when a container restarted; app pods on OpenEBS volumes and chaos targets only with
+/// `--app-logs`.
 fn log_jobs(
     pods: &[Value],
+    targets: &[(String, LabelSelector)],
     namespaces: &BTreeSet<String>,
     opts: &CollectOptions,
     pvcs: &[Value],
@@ -695,7 +733,8 @@ fn log_jobs(
                 .filter_map(|v| v.pointer("/persistentVolumeClaim/claimName").and_then(Value::as_str))
                 .any(|c| claims.contains(&(ns.to_string(), c.to_string())))
         });
-        if !(component || (uses_openebs && opts.app_logs)) {
+        let chaos_target = targets.iter().any(|(tns, sel)| tns == ns && sel.matches(pod));
+        if !(component || ((uses_openebs || chaos_target) && opts.app_logs)) {
             continue;
         }
         if let Some(tail) = opts.tails_only {

@@ -29,7 +29,9 @@ impl FromStr for TicketTarget {
             .trim_start_matches('#')
             .trim_end_matches(".json");
         match number.parse::<u64>() {
-            Ok(0) | Err(_) => Err(format!("{text:?} is not a ticket number (expected e.g. 4711, or no value for a new ticket)")),
+            Ok(0) | Err(_) => {
+                Err(format!("{text:?} is not a ticket number (expected e.g. 4711, or no value for a new ticket)"))
+            }
             Ok(id) => Ok(TicketTarget::Existing(id)),
         }
     }

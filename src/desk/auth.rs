@@ -147,7 +147,10 @@ impl Authenticator {
             operation: operation.into(),
             message: "token response has no access_token".into(),
         })?;
-        Ok(CachedToken { access_token: SensitiveString::new(access_token), refresh_at: refresh_deadline(parsed.expires_in) })
+        Ok(CachedToken {
+            access_token: SensitiveString::new(access_token),
+            refresh_at: refresh_deadline(parsed.expires_in),
+        })
     }
 }
 

@@ -120,7 +120,7 @@ impl DeskConfig {
         lenient_auth: bool,
     ) -> Result<DeskConfig, DeskError> {
         let file = load_file(args, env)?;
-        let url = args.desk_url.clone().or(file.desk.url.clone()).ok_or_else(|| {
+        let url = nonempty(&args.desk_url).or(file.desk.url.clone()).ok_or_else(|| {
             DeskError::Config(
                 "no desk URL: pass --desk-url, set MAYADIAG_DESK_URL, or set desk.url in ~/.config/mayadiag/config.yaml"
                     .into(),
@@ -132,7 +132,7 @@ impl DeskConfig {
             Err(DeskError::Config(problem)) if lenient_auth => (None, Some(problem)),
             Err(other) => return Err(other),
         };
-        let requester = args.requester.clone().or(file.desk.requester.clone()).map(|email| {
+        let requester = nonempty(&args.requester).or(file.desk.requester.clone()).map(|email| {
             let name = args
                 .requester_name
                 .clone()
@@ -171,6 +171,11 @@ impl DeskConfig {
             },
         })
     }
+}
+
+/// A flag value, treating empty (e.g. an env var set to "") as absent.
+fn nonempty(value: &Option<String>) -> Option<String> {
+    value.clone().filter(|v| !v.trim().is_empty())
 }
 
 fn config_path(args: &DeskArgs, env: &dyn Fn(&str) -> Option<String>) -> Option<PathBuf> {
@@ -220,7 +225,9 @@ fn validate_url(url: &str) -> Result<String, DeskError> {
     match parsed.scheme() {
         "https" => {}
         "http" if loopback => {}
-        "http" => return Err(DeskError::Config(format!("desk URL {url:?}: use https (plain http only for localhost)"))),
+        "http" => {
+            return Err(DeskError::Config(format!("desk URL {url:?}: use https (plain http only for localhost)")));
+        }
         other => return Err(DeskError::Config(format!("desk URL {url:?}: unsupported scheme {other:?}"))),
     }
     if parsed.query().is_some() || !matches!(parsed.path(), "" | "/") {
@@ -266,11 +273,11 @@ fn resolve_auth(
             other => return Err(DeskError::Config(format!("desk.auth_mode {other:?}: use oauth, api-token or auto"))),
         },
     };
-    let client_id = args.client_id.clone().or(file.client_id.clone());
+    let client_id = nonempty(&args.client_id).or(file.client_id.clone());
     let client_secret = secret(env, "MAYADIAG_DESK_CLIENT_SECRET", file.client_secret_file.as_deref())?;
-    let email = args.desk_email.clone().or(file.email.clone());
+    let email = nonempty(&args.desk_email).or(file.email.clone());
     let api_token = secret(env, "MAYADIAG_DESK_API_TOKEN", file.api_token_file.as_deref())?;
-    let scope = args.oauth_scope.clone().or(file.scope.clone()).unwrap_or_else(|| DEFAULT_OAUTH_SCOPE.to_string());
+    let scope = nonempty(&args.oauth_scope).or(file.scope.clone()).unwrap_or_else(|| DEFAULT_OAUTH_SCOPE.to_string());
     let oauth = match (client_id, client_secret) {
         (Some(client_id), Some(client_secret)) => Some(AuthConfig::OAuth { client_id, client_secret, scope }),
         (Some(_), None) if mode == AuthMode::Oauth => {

@@ -74,7 +74,11 @@ pub async fn run<D: Desk>(
     let mut submission = match state::load(&state_file)? {
         Some(loaded) if loaded.matches(&plan.bundle_sha256, &config.base_url, &plan.target_label()) => loaded,
         Some(_) => {
-            writeln!(out, "The state file {} is for another bundle, desk or ticket; starting over.", state_file.display())?;
+            writeln!(
+                out,
+                "The state file {} is for another bundle, desk or ticket; starting over.",
+                state_file.display()
+            )?;
             fresh_state(plan, config)
         }
         None => fresh_state(plan, config),
@@ -133,8 +137,10 @@ pub async fn run<D: Desk>(
                 }
                 Err(other) => return Err(other),
             };
-            if created.replayed {
+            if created.replayed && sent_before {
                 writeln!(out, "The desk had this ticket already (idempotent replay); not creating another.")?;
+            } else if created.replayed {
+                writeln!(out, "The desk confirmed the ticket on retry (idempotent replay); no duplicate.")?;
             }
             submission.created = !sent_before;
             created.id

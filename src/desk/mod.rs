@@ -73,7 +73,9 @@ pub enum DeskError {
     #[error("{operation}: gave up after {attempts} attempts; last problem: {last}")]
     GaveUp { operation: String, attempts: u32, last: String },
     /// The desk asked us to wait longer than we are prepared to.
-    #[error("{operation}: rate limited; retry after {seconds} s (the bundle stays on disk; run the same command again)")]
+    #[error(
+        "{operation}: rate limited; retry after {seconds} s (the bundle stays on disk; run the same command again)"
+    )]
     RateLimited { operation: String, seconds: u64 },
     /// The desk's answer could not be understood.
     #[error("{operation}: unexpected response: {message}")]
@@ -158,7 +160,11 @@ pub trait Desk {
     /// Find a ticket made earlier for the same bundle.
     async fn find_ticket(&mut self, external_id: &str) -> Result<Option<u64>, DeskError>;
     /// Create a ticket carrying the uploads.
-    async fn create_ticket(&mut self, draft: &TicketDraft, upload_tokens: &[String]) -> Result<CreatedTicket, DeskError>;
+    async fn create_ticket(
+        &mut self,
+        draft: &TicketDraft,
+        upload_tokens: &[String],
+    ) -> Result<CreatedTicket, DeskError>;
     /// Add a private comment with the uploads to an existing ticket. `marker` is a string in `body`
     /// that identifies this bundle; it is used to avoid adding the comment twice.
     async fn add_comment(

@@ -58,10 +58,9 @@ impl SubmissionState {
     /// younger than [`UPLOAD_TOKEN_MAX_AGE_MINUTES`].
     pub fn uploads_usable(&self, now: DateTime<Utc>) -> bool {
         self.upload_token.is_some()
-            && self
-                .parts
-                .iter()
-                .all(|p| now.signed_duration_since(p.uploaded_at) < chrono::Duration::minutes(UPLOAD_TOKEN_MAX_AGE_MINUTES))
+            && self.parts.iter().all(|p| {
+                now.signed_duration_since(p.uploaded_at) < chrono::Duration::minutes(UPLOAD_TOKEN_MAX_AGE_MINUTES)
+            })
     }
 }
 

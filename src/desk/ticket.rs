@@ -232,7 +232,8 @@ mod tests {
 
     #[test]
     fn subject_from_top_finding_and_truncated() {
-        let info = info_with(vec![finding("warn", 2, "slow"), finding("fail", 1, "cStor volume pvc-1 offline")], Some(1));
+        let info =
+            info_with(vec![finding("warn", 2, "slow"), finding("fail", 1, "cStor volume pvc-1 offline")], Some(1));
         assert_eq!(subject(&info), "Sev 1: cStor volume pvc-1 offline");
         let long = info_with(vec![finding("fail", 0, &"x".repeat(400))], Some(0));
         assert!(subject(&long).chars().count() <= SUBJECT_MAX_CHARS + 1);

@@ -37,7 +37,11 @@ pub enum Step {
     Unauthorized(DeskError),
     /// Worth another attempt. `maybe_applied` is true when the server may have acted on the
     /// request although we saw no answer (so non-idempotent requests must verify first).
-    Retry { reason: String, not_before: Option<Duration>, maybe_applied: bool },
+    Retry {
+        reason: String,
+        not_before: Option<Duration>,
+        maybe_applied: bool,
+    },
     Fail(DeskError),
 }
 
@@ -265,6 +269,16 @@ mod tests {
         assert!(text.contains("422"), "{text}");
         assert!(text.contains("requester: Requester: Email is invalid (InvalidValue)"), "{text}");
         assert!(matches!(error, DeskError::Api { error_code: Some(ref c), .. } if c == "RecordInvalid"));
+    }
+
+    #[test]
+    fn one_line_explanations_per_status() {
+        let forbidden =
+            api_error("create ticket", 403, br#"{"error":"Forbidden","description":"You do not have access"}"#);
+        assert!(forbidden.to_string().contains("permission denied (403)"), "{forbidden}");
+        assert!(forbidden.to_string().contains("You do not have access"), "{forbidden}");
+        let unauthorized = api_error("upload", 401, br#"{"error":"Couldn't authenticate you"}"#).to_string();
+        assert!(unauthorized.contains("authentication failed (401)") && !unauthorized.contains('\n'), "{unauthorized}");
     }
 
     #[test]

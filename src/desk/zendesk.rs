@@ -97,7 +97,8 @@ fn protocol(operation: &str, message: impl Into<String>) -> DeskError {
 }
 
 fn parse<T: serde::de::DeserializeOwned>(operation: &str, reply: &Reply) -> Result<T, DeskError> {
-    serde_json::from_slice(&reply.body).map_err(|error| protocol(operation, format!("body is not the expected JSON: {error}")))
+    serde_json::from_slice(&reply.body)
+        .map_err(|error| protocol(operation, format!("body is not the expected JSON: {error}")))
 }
 
 /// Zendesk priority for a Sev.
@@ -296,12 +297,18 @@ impl Desk for Zendesk {
         let upload = parsed.upload.ok_or_else(|| protocol(&operation, "no \"upload\" object"))?;
         let token = upload.token.filter(|t| !t.is_empty()).ok_or_else(|| protocol(&operation, "no upload token"))?;
         let attachment = upload.attachment.or_else(|| {
-            upload.attachments.into_iter().rev().find(|a| {
-                a.file_name.as_deref() == Some(file_name) || a.name.as_deref() == Some(file_name)
-            })
+            upload
+                .attachments
+                .into_iter()
+                .rev()
+                .find(|a| a.file_name.as_deref() == Some(file_name) || a.name.as_deref() == Some(file_name))
         });
         let attachment = attachment.unwrap_or_default();
-        Ok(UploadedPart { token, attachment_id: attachment.id, content_url: attachment.content_url.unwrap_or_default() })
+        Ok(UploadedPart {
+            token,
+            attachment_id: attachment.id,
+            content_url: attachment.content_url.unwrap_or_default(),
+        })
     }
 
     async fn find_ticket(&mut self, external_id: &str) -> Result<Option<u64>, DeskError> {
@@ -314,7 +321,11 @@ impl Desk for Zendesk {
         Ok(parsed.tickets.iter().filter_map(|t| t.id).min())
     }
 
-    async fn create_ticket(&mut self, draft: &TicketDraft, upload_tokens: &[String]) -> Result<CreatedTicket, DeskError> {
+    async fn create_ticket(
+        &mut self,
+        draft: &TicketDraft,
+        upload_tokens: &[String],
+    ) -> Result<CreatedTicket, DeskError> {
         let operation = "create ticket";
         let key = HeaderValue::from_str(&draft.idempotency_key)
             .map_err(|_| protocol(operation, "idempotency key is not a valid header value"))?;

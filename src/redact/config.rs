@@ -221,12 +221,7 @@ mod tests {
 
     #[test]
     fn sample_fixture_config_parses() {
-        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../main/tests/fixtures/redaction/user-rules.yaml");
-        let path = if path.exists() {
-            path
-        } else {
-            Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/redaction/user-rules.yaml")
-        };
+        let path = crate::redact::fixtures_dir().join("redaction/user-rules.yaml");
         let config = load(&path).unwrap();
         assert!(!config.rules.is_empty() && !config.paths.is_empty() && !config.allow.is_empty());
     }

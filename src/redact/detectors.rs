@@ -79,6 +79,8 @@ pub(crate) const BUILTIN_RULES: &[&str] = &[
 pub(crate) const R_PEM: RuleId = 0;
 pub(crate) const R_TWILIO: RuleId = 16;
 pub(crate) const R_ENV: RuleId = 17;
+/// Rules found by key names rather than by the shape of the value; a shape rule wins an overlap.
+pub(crate) const KEY_RULES: std::ops::RangeInclusive<RuleId> = 17..=20;
 pub(crate) const R_IP: RuleId = 21;
 pub(crate) const R_HOST: RuleId = 22;
 
@@ -267,7 +269,7 @@ impl Builtins {
             trigger_groups: TRIGGERS.iter().map(|(_, group)| *group).collect(),
             rules: keyword_rules(),
             kv: compile(
-                r#"(?-u)(?i)(?P<key>[a-z0-9_.\-]*(?:pass|pwd|secret|token|key|cred|auth|private|sas|sig|jwt|bearer)[a-z0-9_.\-]*)(?P<kq>\\?["'])?[ \t]*(?P<sep>=>|=|:)[ \t]*(?P<val>\\"(?:[^"\\]|\\[^"])*(?:\\"|$)|"(?:[^"\\\n]|\\.)*(?:"|$)|'[^'\n]*(?:'|$)|[^\s,;&"'<>(){}\[\]\\]+)"#,
+                r#"(?-u)(?i)(?P<key>[a-z0-9_.\-]*(?:pass|pwd|secret|token|key|cred|auth|private|sas|sig|jwt|bearer)[a-z0-9_.\-]*)(?P<kq>\\?["'])?[ \t]*(?P<sep>=>|=|:)[ \t]*(?P<val>\\"(?:[^"\\]|\\[^"])*(?:\\"|$)|"(?:[^"\\\n]|\\.)*(?:"|$)|'[^'\n]*(?:'|$)|\$\{[A-Za-z0-9_]*\}|[^\s,;&"'<>(){}\[\]\\]+)"#,
             ),
             env_pair: compile(
                 r#"(?-u)(?i)\\?"name\\?"[ \t]*:[ \t]*\\?"(?P<name>[^"\\]{1,200})\\?"[ \t]*,[ \t]*\\?"value\\?"[ \t]*:[ \t]*\\?"(?P<val>(?:[^"\\]|\\[^"])*)\\?""#,

@@ -3,7 +3,7 @@
 use regex::bytes::Regex;
 
 use super::config::{PathPattern, UserConfig, UserRule};
-use super::detectors::{Action, BUILTIN_RULES, Builtins, LineEffects, PseudoKind, R_HOST, R_IP, R_TWILIO, RuleId, Span};
+use super::detectors::{Action, BUILTIN_RULES, Builtins, KEY_RULES, LineEffects, PseudoKind, R_HOST, R_IP, R_TWILIO, RuleId, Span};
 use super::pseudonym::Pseudonymizer;
 
 #[derive(Debug)]
@@ -167,7 +167,8 @@ impl Engine {
 /// Priority when spans overlap: a mask beats a drop beats a pseudonym (a secret is never pseudonymised).
 fn priority(action: Action) -> u8 {
     match action {
-        Action::Mask(_) => 2,
+        Action::Mask(rule) if KEY_RULES.contains(&rule) => 2,
+        Action::Mask(_) => 3,
         Action::Drop => 1,
         Action::Pseudonym(_) => 0,
     }

@@ -15,16 +15,6 @@ pub(crate) enum SecretKind {
     Secret,
 }
 
-impl SecretKind {
-    pub(crate) fn rule_name(self) -> &'static str {
-        match self {
-            SecretKind::Password => "password",
-            SecretKind::Token => "token",
-            SecretKind::Secret => "secret",
-        }
-    }
-}
-
 const PASSWORD_WORDS: &[&str] = &["password", "passwd", "pwd", "pass", "passphrase", "passcode"];
 const TOKEN_WORDS: &[&str] = &["token", "tokens", "auth", "sastoken", "jwt", "bearer"];
 const SECRET_WORDS: &[&str] = &[
@@ -151,11 +141,6 @@ pub(crate) fn classify(name: &[u8]) -> Option<SecretKind> {
     Some(kind)
 }
 
-/// True when the name is compound (`db_password`, `accessToken`), so `name: value` is config, not prose.
-pub(crate) fn is_compound(name: &[u8]) -> bool {
-    components(name).len() > 1
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -236,12 +221,5 @@ mod tests {
         assert_eq!(classify(b"DB_PASSWORD"), Some(SecretKind::Password));
         assert_eq!(classify(b"access_token"), Some(SecretKind::Token));
         assert_eq!(classify(b"ACCESS_KEY"), Some(SecretKind::Secret));
-    }
-
-    #[test]
-    fn compound_names() {
-        assert!(is_compound(b"db_password"));
-        assert!(is_compound(b"accessToken"));
-        assert!(!is_compound(b"password"));
     }
 }

@@ -22,6 +22,16 @@ mod structured;
 #[cfg(test)]
 mod corpus_tests;
 
+/// `tests/fixtures` of the crate, also when this module is compiled from a scratch crate via `#[path]`.
+#[cfg(test)]
+pub(crate) fn fixtures_dir() -> PathBuf {
+    let this_file = std::path::Path::new(file!());
+    match this_file.ancestors().nth(3) {
+        Some(root) if this_file.is_absolute() => root.join("tests/fixtures"),
+        _ => std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures"),
+    }
+}
+
 use std::path::PathBuf;
 use std::sync::Arc;
 

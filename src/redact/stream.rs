@@ -303,9 +303,15 @@ impl StreamRedactor {
         }
         if self.state.in_pem {
             if let Some(end) = engine.builtins().pem_end.find(line) {
-                spans.push(Span { start: base, end: base + end.end(), action: Action::Drop });
                 self.state.in_pem = false;
-                self.scan_text(engine, &line[end.end()..], base + end.end(), false, spans);
+                let rest = &line[end.end()..];
+                if rest.trim_ascii().is_empty() {
+                    // The BEGIN line kept its newline; this one's goes with the block.
+                    spans.push(Span { start: base, end: full_end, action: Action::Drop });
+                } else {
+                    spans.push(Span { start: base, end: base + end.end(), action: Action::Drop });
+                    self.scan_text(engine, rest, base + end.end(), false, spans);
+                }
                 return;
             }
             if !at_line_start || is_pem_body_line(line) {

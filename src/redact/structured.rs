@@ -137,13 +137,20 @@ impl<'a> ObjectRedactor<'a> {
             self.mask_value(child, PATH_RULE);
             return Ok(());
         }
-        if key == LAST_APPLIED
-            && let Value::String(text) = child
+        // The last-applied annotation (and any other string holding a JSON object or array, as
+        // annotations often do) is redacted as the structure it is, not masked or regex-scanned whole.
+        if let Value::String(text) = child
+            && (key == LAST_APPLIED || looks_like_json_document(text))
         {
-            if let Ok(mut inner) = serde_json::from_str::<Value>(text) {
+            if let Ok(mut inner) = serde_json::from_str::<Value>(text)
+                && (inner.is_object() || inner.is_array())
+            {
+                let trailing_newline = text.ends_with('\n');
                 self.walk(&mut inner, &mut Vec::new(), depth + 1)?;
                 *text = serde_json::to_string(&inner).map_err(|err| RedactError::Internal(err.to_string()))?;
-                text.push('\n');
+                if trailing_newline {
+                    text.push('\n');
+                }
                 return Ok(());
             }
             // Not JSON: fall through to the text detectors.
@@ -175,6 +182,11 @@ impl<'a> ObjectRedactor<'a> {
 
 fn rule_name(rule: super::detectors::RuleId) -> &'static str {
     super::detectors::BUILTIN_RULES.get(usize::from(rule)).copied().unwrap_or("secret")
+}
+
+fn looks_like_json_document(text: &str) -> bool {
+    let trimmed = text.trim();
+    (trimmed.starts_with('{') && trimmed.ends_with('}')) || (trimmed.starts_with('[') && trimmed.ends_with(']'))
 }
 
 /// Strings and numbers can hold a secret; objects, arrays, booleans and nulls are walked or kept.

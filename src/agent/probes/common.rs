@@ -81,9 +81,9 @@ fn unescape_octal(field: &str) -> String {
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;
     while i < bytes.len() {
-        if bytes[i] == b'\\' && i + 3 < bytes.len() && bytes[i + 1..i + 4].iter().all(|b| (b'0'..=b'7').contains(b))
-        {
-            let value = (bytes[i + 1] - b'0') as u32 * 64 + (bytes[i + 2] - b'0') as u32 * 8 + (bytes[i + 3] - b'0') as u32;
+        if bytes[i] == b'\\' && i + 3 < bytes.len() && bytes[i + 1..i + 4].iter().all(|b| (b'0'..=b'7').contains(b)) {
+            let value =
+                (bytes[i + 1] - b'0') as u32 * 64 + (bytes[i + 2] - b'0') as u32 * 8 + (bytes[i + 3] - b'0') as u32;
             out.push(value as u8);
             i += 4;
         } else {
@@ -139,9 +139,14 @@ fn shared_mount(ctx: &ProbeContext) -> ProbeResult {
         if mount.optional.is_empty() { "private".to_string() } else { mount.optional.join(" ") }
     );
     match shared {
-        Some(_) => probe.pass(format!("{dir} is on shared mount {}", mount.mount_point), vec![Evidence::new(file, value)]),
+        Some(_) => {
+            probe.pass(format!("{dir} is on shared mount {}", mount.mount_point), vec![Evidence::new(file, value)])
+        }
         None => probe.fail(
-            format!("{dir} is on mount {} which is not shared; Bidirectional mount propagation will fail", mount.mount_point),
+            format!(
+                "{dir} is on mount {} which is not shared; Bidirectional mount propagation will fail",
+                mount.mount_point
+            ),
             vec![Evidence::new(file, value)],
             "Make the mount shared: `mount --make-rshared /` (systemd does this by default; Docker/RKE/Talos need \
              it configured, e.g. Talos extraMounts options [bind, rshared, rw]).",
@@ -170,7 +175,11 @@ pub(crate) fn check_kernel(probe: &Probe, host: &HostRoot, minimum: (u32, u32), 
                 vec![evidence],
                 "Upgrade the node's kernel.",
             ),
-            None => probe.warn(format!("cannot parse kernel release {release:?}"), vec![evidence], "Check the node's kernel."),
+            None => probe.warn(
+                format!("cannot parse kernel release {release:?}"),
+                vec![evidence],
+                "Check the node's kernel.",
+            ),
         },
     }
 }
@@ -199,7 +208,10 @@ mod tests {
     #[test]
     fn deepest_mount_wins() {
         let mounts = parse_mountinfo(MOUNTINFO);
-        assert_eq!(mount_for(&mounts, "/var/lib/kubelet/pods").map(|m| m.mount_point.as_str()), Some("/var/lib/kubelet"));
+        assert_eq!(
+            mount_for(&mounts, "/var/lib/kubelet/pods").map(|m| m.mount_point.as_str()),
+            Some("/var/lib/kubelet")
+        );
         assert_eq!(mount_for(&mounts, "/var/lib/kubeletx").map(|m| m.mount_point.as_str()), Some("/"));
         assert_eq!(mount_for(&mounts, "/proc").map(|m| m.mount_point.as_str()), Some("/proc"));
     }

@@ -96,10 +96,23 @@ fn capacity(ctx: &ProbeContext, base: &str) -> Vec<ProbeResult> {
     let block = stat.f_frsize.max(1);
     let total_bytes = stat.f_blocks.saturating_mul(block);
     let avail_bytes = stat.f_bavail.saturating_mul(block);
-    let space_value = format!("statvfs: {} available of {} ({})", human(avail_bytes), human(total_bytes), percent(avail_bytes, total_bytes));
-    let inode_value = format!("statvfs: {} inodes available of {} ({})", stat.f_favail, stat.f_files, percent(stat.f_favail, stat.f_files));
+    let space_value = format!(
+        "statvfs: {} available of {} ({})",
+        human(avail_bytes),
+        human(total_bytes),
+        percent(avail_bytes, total_bytes)
+    );
+    let inode_value = format!(
+        "statvfs: {} inodes available of {} ({})",
+        stat.f_favail,
+        stat.f_files,
+        percent(stat.f_favail, stat.f_files)
+    );
     let space_result = match classify(total_bytes, avail_bytes, MIN_FREE_BYTES) {
-        ProbeStatus::Pass => space.pass(format!("{} free on the filesystem of {target}", human(avail_bytes)), vec![Evidence::new(&target, space_value)]),
+        ProbeStatus::Pass => space.pass(
+            format!("{} free on the filesystem of {target}", human(avail_bytes)),
+            vec![Evidence::new(&target, space_value)],
+        ),
         status => {
             let message = format!("only {} free on the filesystem of {target}", human(avail_bytes));
             let fix = "Free space or move the BasePath to a dedicated, larger filesystem; hostpath volumes have no \
@@ -112,7 +125,10 @@ fn capacity(ctx: &ProbeContext, base: &str) -> Vec<ProbeResult> {
         }
     };
     let inode_result = match classify(stat.f_files, stat.f_favail, 1) {
-        ProbeStatus::Pass => inodes.pass(format!("{} inodes free on the filesystem of {target}", stat.f_favail), vec![Evidence::new(&target, inode_value)]),
+        ProbeStatus::Pass => inodes.pass(
+            format!("{} inodes free on the filesystem of {target}", stat.f_favail),
+            vec![Evidence::new(&target, inode_value)],
+        ),
         status => {
             let message = format!("only {} inodes free on the filesystem of {target}", stat.f_favail);
             let fix = "Remove small files or move the BasePath to a filesystem with more inodes.";

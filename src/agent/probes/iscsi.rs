@@ -6,8 +6,14 @@ use super::{Family, Probe, ProbeContext, first_present, module_loaded};
 use crate::agent::report::{Evidence, ProbeResult};
 
 /// Where the CSI node plugins look for iscsiadm (ConfigMaps openebs-*-csi-iscsiadm).
-const ISCSIADM: [&str; 6] =
-    ["/sbin/iscsiadm", "/usr/sbin/iscsiadm", "/usr/local/sbin/iscsiadm", "/bin/iscsiadm", "/usr/bin/iscsiadm", "/usr/local/bin/iscsiadm"];
+const ISCSIADM: [&str; 6] = [
+    "/sbin/iscsiadm",
+    "/usr/sbin/iscsiadm",
+    "/usr/local/sbin/iscsiadm",
+    "/bin/iscsiadm",
+    "/usr/bin/iscsiadm",
+    "/usr/local/bin/iscsiadm",
+];
 
 /// Run the iSCSI probes.
 pub fn run(ctx: &ProbeContext) -> Vec<ProbeResult> {
@@ -42,8 +48,13 @@ fn initiator_name(ctx: &ProbeContext) -> ProbeResult {
                 .map(str::trim)
                 .filter(|n| !n.is_empty());
             match name {
-                Some(name) => probe.pass(format!("initiator name {name}"), vec![Evidence::new(file, format!("InitiatorName={name}"))]),
-                None => probe.fail(format!("{file} has no InitiatorName"), vec![Evidence::new(file, "no InitiatorName= line")], fix),
+                Some(name) => probe
+                    .pass(format!("initiator name {name}"), vec![Evidence::new(file, format!("InitiatorName={name}"))]),
+                None => probe.fail(
+                    format!("{file} has no InitiatorName"),
+                    vec![Evidence::new(file, "no InitiatorName= line")],
+                    fix,
+                ),
             }
         }
     }
@@ -53,7 +64,9 @@ fn iscsid(ctx: &ProbeContext) -> ProbeResult {
     let probe = Probe::new(Family::Iscsi, "iscsid_running", "iscsid running");
     match ctx.host.find_process("iscsid") {
         Err(failure) => probe.error(&failure),
-        Ok(Some(pid)) => probe.pass(format!("iscsid runs as pid {pid}"), vec![Evidence::new(format!("/proc/{pid}/comm"), "iscsid")]),
+        Ok(Some(pid)) => {
+            probe.pass(format!("iscsid runs as pid {pid}"), vec![Evidence::new(format!("/proc/{pid}/comm"), "iscsid")])
+        }
         Ok(None) => {
             // Socket activation starts iscsid on first use; that is acceptable but worth a note.
             let socket = "/etc/systemd/system/sockets.target.wants/iscsid.socket";
@@ -135,7 +148,10 @@ fn multipath(ctx: &ProbeContext) -> ProbeResult {
                devices (or disable multipathd if unused), then restart multipathd.";
     let text = match ctx.host.read(file) {
         Err(failure) => return probe.error(&failure),
-        Ok(None) => return probe.pass(format!("{file} is absent: multipathd is not configured"), vec![Evidence::new(file, "absent")]),
+        Ok(None) => {
+            return probe
+                .pass(format!("{file} is absent: multipathd is not configured"), vec![Evidence::new(file, "absent")]);
+        }
         Ok(Some(text)) => text,
     };
     let conf = parse_multipath_conf(&text);
@@ -145,10 +161,7 @@ fn multipath(ctx: &ProbeContext) -> ProbeResult {
         conf.blacklist_entries
     );
     let mut evidence = vec![Evidence::new(file, value)];
-    let restrictive = conf
-        .find_multipaths
-        .as_deref()
-        .is_some_and(|v| matches!(v, "yes" | "on" | "smart" | "strict"));
+    let restrictive = conf.find_multipaths.as_deref().is_some_and(|v| matches!(v, "yes" | "on" | "smart" | "strict"));
     if restrictive || conf.blacklist_entries > 0 {
         return probe.pass("multipath.conf restricts which disks multipathd claims", evidence);
     }

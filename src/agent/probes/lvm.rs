@@ -61,9 +61,11 @@ fn volume_groups(ctx: &ProbeContext) -> ProbeResult {
             "Create the volume group named by the StorageClass volgroup/vgpattern: vgcreate <vg> /dev/<disk>.",
         ),
         Ok(Some(names)) => {
-            let groups: Vec<String> = names.into_iter().filter(|n| !n.starts_with('.') && !n.ends_with(".tmp")).collect();
+            let groups: Vec<String> =
+                names.into_iter().filter(|n| !n.starts_with('.') && !n.ends_with(".tmp")).collect();
             // Corroborate with device nodes: an active VG has /dev/<vg>/ when it holds LVs.
-            let mut evidence = vec![Evidence::new(dir, if groups.is_empty() { "empty".to_string() } else { groups.join(",") })];
+            let mut evidence =
+                vec![Evidence::new(dir, if groups.is_empty() { "empty".to_string() } else { groups.join(",") })];
             for vg in &groups {
                 let dev = format!("/dev/{vg}");
                 if ctx.host.is_dir(&dev) {

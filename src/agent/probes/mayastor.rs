@@ -78,7 +78,11 @@ fn hugepages(ctx: &ProbeContext) -> ProbeResult {
         Ok((None, evidence)) => probe.fail("hugepage counters not found", evidence, fix),
         Ok((Some((total, free)), evidence)) => {
             if total < MIN_HUGEPAGES {
-                probe.fail(format!("{total} x 2 MiB hugepages reserved, io-engine needs {MIN_HUGEPAGES}"), evidence, fix)
+                probe.fail(
+                    format!("{total} x 2 MiB hugepages reserved, io-engine needs {MIN_HUGEPAGES}"),
+                    evidence,
+                    fix,
+                )
             } else if free < MIN_HUGEPAGES && !io_engine_running(ctx) {
                 // io-engine consumes them when it runs; without it, too few free pages mean something else took them.
                 probe.warn(
@@ -104,9 +108,10 @@ fn hugepages_advertised(advertised: Option<u64>) -> ProbeResult {
                least 2Gi; io-engine pods stay Pending otherwise.";
     match advertised {
         None => probe.fail("the Node does not advertise hugepages-2Mi", vec![Evidence::new(file, "absent")], fix),
-        Some(bytes) if bytes >= MIN_HUGEPAGES * HUGEPAGE_BYTES => {
-            probe.pass(format!("Node advertises {} MiB of 2 MiB hugepages", bytes >> 20), vec![Evidence::new(file, format!("{}Mi", bytes >> 20))])
-        }
+        Some(bytes) if bytes >= MIN_HUGEPAGES * HUGEPAGE_BYTES => probe.pass(
+            format!("Node advertises {} MiB of 2 MiB hugepages", bytes >> 20),
+            vec![Evidence::new(file, format!("{}Mi", bytes >> 20))],
+        ),
         Some(bytes) => probe.fail(
             format!("Node advertises only {} MiB of 2 MiB hugepages", bytes >> 20),
             vec![Evidence::new(file, format!("{}Mi", bytes >> 20))],
@@ -135,17 +140,20 @@ fn multipath(ctx: &ProbeContext) -> ProbeResult {
     let file = "/sys/module/nvme_core/parameters/multipath";
     match ctx.host.read(file) {
         Err(failure) => probe.error(&failure),
-        Ok(Some(value)) if value.trim() == "Y" => probe.pass("nvme_core multipath is enabled", vec![Evidence::new(file, "Y")]),
-        Ok(Some(value)) => probe.warn(
-            format!("nvme_core multipath is {}", value.trim()),
-            vec![Evidence::new(file, value.trim())],
-            fix,
-        ),
+        Ok(Some(value)) if value.trim() == "Y" => {
+            probe.pass("nvme_core multipath is enabled", vec![Evidence::new(file, "Y")])
+        }
+        Ok(Some(value)) => {
+            probe.warn(format!("nvme_core multipath is {}", value.trim()), vec![Evidence::new(file, value.trim())], fix)
+        }
         Ok(None) => {
             let loaded = ctx.host.exists("/sys/module/nvme_core");
             probe.warn(
                 if loaded { "nvme_core has no multipath parameter" } else { "nvme_core is not loaded" },
-                vec![Evidence::new(file, "absent"), Evidence::new("/sys/module/nvme_core", if loaded { "present" } else { "absent" })],
+                vec![
+                    Evidence::new(file, "absent"),
+                    Evidence::new("/sys/module/nvme_core", if loaded { "present" } else { "absent" }),
+                ],
                 fix,
             )
         }

@@ -334,7 +334,10 @@ pub(crate) fn module_loaded(host: &HostRoot, name: &str) -> Result<(bool, Vec<Ev
     let mut evidence = vec![Evidence::new(&sys, "absent")];
     if let Some(modules) = host.read("/proc/modules")? {
         let listed = modules.lines().any(|line| line.split_whitespace().next() == Some(name));
-        evidence.push(Evidence::new("/proc/modules", if listed { format!("{name} listed") } else { format!("{name} not listed") }));
+        evidence.push(Evidence::new(
+            "/proc/modules",
+            if listed { format!("{name} listed") } else { format!("{name} not listed") },
+        ));
         return Ok((listed, evidence));
     }
     Ok((false, evidence))

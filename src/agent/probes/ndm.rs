@@ -53,7 +53,10 @@ fn proc_mounts(ctx: &ProbeContext) -> ProbeResult {
             match root {
                 Some(line) => {
                     let device = line.split_whitespace().next().unwrap_or("?");
-                    probe.pass(format!("root filesystem on {device}"), vec![Evidence::new(file, format!("{device} on /"))])
+                    probe.pass(
+                        format!("root filesystem on {device}"),
+                        vec![Evidence::new(file, format!("{device} on /"))],
+                    )
                 }
                 None => probe.fail(
                     format!("{file} has no mount on / (\"Path/MountPoint not present in mounts file\")"),

@@ -159,10 +159,14 @@ fn pools(ctx: &ProbeContext) -> ProbeResult {
     let mut degraded = Vec::new();
     let mut online = Vec::new();
     for pool in names {
+        // Only pool directories hold a `state` file; arcstats, dbufstats, … are plain files.
+        if !ctx.host.is_dir(&format!("{dir}/{pool}")) {
+            continue;
+        }
         let state_file = format!("{dir}/{pool}/state");
         let state = match ctx.host.read(&state_file) {
             Ok(Some(state)) => state.trim().to_string(),
-            Ok(None) => continue, // not a pool directory (e.g. arcstats, dbufstats are files)
+            Ok(None) => continue,
             Err(failure) => return probe.error(&failure),
         };
         evidence.push(Evidence::new(&state_file, &state));

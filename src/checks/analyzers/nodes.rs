@@ -128,7 +128,16 @@ pub fn node_report(p: &NodeReportParams, ctx: &Ctx<'_>) -> Vec<Hit> {
             };
             let id = str_at(probe, "id");
             let mut hit = Hit::new(status, node_ref(node), format!("probe {id}: {}", str_at(probe, "message")));
-            hit.engine = Engine::from_id(str_at(probe, "engine"));
+            hit.engine = match str_at(probe, "engine") {
+                // The agent's iSCSI family serves cStor and Jiva; attribute it to the one installed.
+                "iscsi" if ctx.pods.iter().any(|p| p.component.as_ref().is_some_and(|c| c.engine == Engine::Jiva))
+                    && !ctx.pods.iter().any(|p| p.component.as_ref().is_some_and(|c| c.engine == Engine::Cstor)) =>
+                {
+                    Some(Engine::Jiva)
+                }
+                "iscsi" => Some(Engine::Cstor),
+                other => Engine::from_id(other),
+            };
             hit.sev = if status == Status::Fail { prefix_match(p.probe_sev.iter(), id).copied() } else { None };
             hit.evidence = path(probe, "evidence")
                 .and_then(Value::as_array)

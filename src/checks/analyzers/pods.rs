@@ -226,10 +226,22 @@ pub fn workload_ready(p: &WorkloadReady, ctx: &Ctx<'_>) -> Vec<Hit> {
                 (desired, num(wl, "status.readyReplicas"), desired)
             };
             let mut evidence = Vec::new();
+            let eligible = if kind == "DaemonSet" { eligible_nodes(ctx, wl) } else { None };
+            let mut status = Status::Fail;
             let detail = if scheduled < desired {
                 format!("only {scheduled} of {desired} pods could be created/scheduled, {ready} ready")
             } else if ready < desired {
                 format!("{ready}/{desired} ready")
+            } else if let Some((eligible, total)) = eligible.filter(|(e, _)| *e > desired) {
+                // The DaemonSet controller places fewer pods than nodes its selector and
+                // tolerations admit: stale status, or nodes it cannot see.
+                if desired > 0 {
+                    status = Status::Warn;
+                }
+                format!("scheduled on {desired} of {eligible} eligible nodes ({total} nodes)")
+            } else if desired == 0 && eligible.is_some_and(|(_, total)| total > 0) {
+                let selector = path(wl, "spec.template.spec.nodeSelector").map(Value::to_string).unwrap_or_default();
+                format!("runs on no node: its nodeSelector {selector} and tolerations admit none of the nodes")
             } else {
                 continue;
             };
@@ -245,11 +257,47 @@ pub fn workload_ready(p: &WorkloadReady, ctx: &Ctx<'_>) -> Vec<Hit> {
             {
                 evidence.push(quote_event(e));
             }
-            let mut hit = Hit::new(Status::Fail, obj_ref(kind, wl), detail);
+            let mut hit = Hit::new(status, obj_ref(kind, wl), detail);
             hit.engine = comp.map(|c| c.engine);
             hit.evidence = evidence;
             hits.push(hit);
         }
     }
     hits
+}
+
+/// (nodes a DaemonSet's nodeSelector and tolerations admit, all nodes), when nodes were collected.
+fn eligible_nodes(ctx: &Ctx<'_>, ds: &Value) -> Option<(i64, i64)> {
+    let nodes = ctx.snap.objects("nodes");
+    if nodes.is_empty() {
+        return None;
+    }
+    let selector = path(ds, "spec.template.spec.nodeSelector").and_then(Value::as_object);
+    let tolerations: Vec<&Value> =
+        path(ds, "spec.template.spec.tolerations").and_then(Value::as_array).map(|a| a.iter().collect()).unwrap_or_default();
+    let tolerated = |taint: &Value| {
+        tolerations.iter().any(|t| {
+            let key_ok = match str_at(t, "key") {
+                "" => str_at(t, "operator") == "Exists",
+                k => k == str_at(taint, "key"),
+            };
+            let value_ok = str_at(t, "operator") == "Exists" || str_at(t, "value") == str_at(taint, "value");
+            let effect_ok = str_at(t, "effect").is_empty() || str_at(t, "effect") == str_at(taint, "effect");
+            key_ok && value_ok && effect_ok
+        })
+    };
+    let eligible = nodes
+        .iter()
+        .filter(|n| {
+            selector.is_none_or(|sel| {
+                sel.iter().all(|(k, v)| n.get("metadata").and_then(|m| m.get("labels")).and_then(|l| l.get(k)) == Some(v))
+            })
+        })
+        .filter(|n| {
+            path(n, "spec.taints").and_then(Value::as_array).into_iter().flatten().all(|taint| {
+                !matches!(str_at(taint, "effect"), "NoSchedule" | "NoExecute") || tolerated(taint)
+            })
+        })
+        .count();
+    Some((eligible as i64, nodes.len() as i64))
 }

@@ -249,8 +249,9 @@ pub fn csi_registration(p: &CsiRegistration, ctx: &Ctx<'_>) -> Vec<Hit> {
                     }
                     if let Some(c) =
                         pod.component.as_ref().filter(|c| c.data_path && (c.name == "node" || c.name == "csi-node"))
+                        && let Some(d) = csi_driver(c.engine)
                     {
-                        if let Some(d) = csi_driver(c.engine) {
+                        {
                             needed.push((
                                 d.to_string(),
                                 format!("node plugin pod {}/{} runs here", pod.ns, pod.name),
