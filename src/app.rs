@@ -31,7 +31,8 @@ pub async fn run(cli: Cli) -> i32 {
         Command::Serve(args) => crate::serve::command::run(args).await,
         Command::Collect(args) => crate::collect::command::run(args).await,
         Command::Check(args) => crate::commands::check(args).await,
-        Command::Analyze(args) => crate::commands::analyze(args).await,
+        Command::Analyze(args) => crate::commands::analyze_bundle(args).await,
+        Command::Ticket(args) => crate::commands::ticket(args).await,
         Command::Redact(args) => crate::commands::redact(args).await,
     };
     match result {

@@ -29,7 +29,8 @@ pub enum Command {
     Serve(ServeArgs),
     /// Redact a text file, stdin, or an existing bundle into a new bundle.
     Redact(RedactArgs),
-    // INTEGRATE: Ticket(TicketArgs), Agent(crate::agent::args::AgentArgs)
+    /// Open a support ticket with a bundle attached, or attach it to an open ticket.
+    Ticket(TicketArgs),
 }
 
 /// Output format of reports.
@@ -76,9 +77,6 @@ pub struct CheckOptions {
     /// Extra check definitions (*.yaml); a check with a built-in id replaces it.
     #[arg(long, value_name = "DIR")]
     pub checks: Option<PathBuf>,
-    /// What you would write in the ticket; taken into account for the Sev suggestion.
-    #[arg(long, value_name = "TEXT")]
-    pub description: Option<String>,
     /// Override the suggested Sev (0-3); both are recorded.
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u8).range(0..=3))]
     pub sev: Option<u8>,
@@ -137,9 +135,6 @@ pub struct CollectArgs {
     /// Turn redaction off (needs --yes; recorded in the bundle).
     #[arg(long)]
     pub no_redact: bool,
-    /// Confirm --no-redact, and consent to sending with --ticket.
-    #[arg(long)]
-    pub yes: bool,
     /// Redaction rules.
     #[command(flatten)]
     pub redact: RedactArgsCommon,
@@ -147,9 +142,12 @@ pub struct CollectArgs {
     #[command(flatten)]
     pub check: CheckOptions,
     /// Open a ticket with the bundle (no value), or attach it to ticket ID.
-    #[arg(long, value_name = "ID", num_args = 0..=1, default_missing_value = "new")]
-    pub ticket: Option<String>,
-    // INTEGRATE: desk: crate::desk::args::DeskArgs
+    #[arg(long, value_name = "ID", num_args = 0..=1, default_missing_value = "new", value_parser = crate::desk::args::parse_ticket_target)]
+    pub ticket: Option<crate::desk::args::TicketTarget>,
+    /// Support desk options (with --ticket); --description also informs the Sev suggestion, and
+    /// --yes confirms --no-redact and consents to sending.
+    #[command(flatten)]
+    pub desk: crate::desk::args::DeskArgs,
 }
 
 /// `mayadiag check`.
@@ -167,6 +165,9 @@ pub struct CheckArgs {
     /// Concurrent API requests.
     #[arg(long, value_name = "N", default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..=256))]
     pub concurrency: u16,
+    /// What you would write in the ticket; taken into account for the Sev suggestion.
+    #[arg(long, value_name = "TEXT")]
+    pub description: Option<String>,
     /// Check engine options.
     #[command(flatten)]
     pub check: CheckOptions,
@@ -183,6 +184,9 @@ pub struct AnalyzeArgs {
     /// Which findings make the exit code non-zero.
     #[arg(long, value_enum, default_value_t)]
     pub fail_on: FailOnArg,
+    /// What you would write in the ticket; taken into account for the Sev suggestion.
+    #[arg(long, value_name = "TEXT")]
+    pub description: Option<String>,
     /// Check engine options.
     #[command(flatten)]
     pub check: CheckOptions,
@@ -235,7 +239,9 @@ pub struct TicketArgs {
     /// Attach to this existing ticket instead of opening a new one.
     #[arg(long, value_name = "ID")]
     pub ticket: Option<u64>,
-    // INTEGRATE: desk: crate::desk::args::DeskArgs
+    /// Support desk options.
+    #[command(flatten)]
+    pub desk: crate::desk::args::DeskArgs,
 }
 
 /// Parse `24h`, `6h`, `30s`, `10ms`, `5m`, `1d`, or plain seconds.
@@ -261,6 +267,9 @@ pub fn parse_size(s: &str) -> Result<u64, String> {
     let split = t.find(|c: char| !c.is_ascii_digit() && c != '.').unwrap_or(t.len());
     let (num, unit) = t.split_at(split);
     let n: f64 = num.parse().map_err(|_| format!("invalid size {s:?}: expected e.g. 512KiB, 5MiB, 1GiB"))?;
+    if !n.is_finite() || n <= 0.0 {
+        return Err(format!("invalid size {s:?}: must be more than zero"));
+    }
     let mult: f64 = match unit.trim().to_ascii_lowercase().as_str() {
         "" | "b" => 1.0,
         "k" | "kb" => 1e3,

@@ -7,16 +7,20 @@
 
 pub mod app;
 pub mod bundle;
+pub mod checks;
 pub mod cli;
 pub mod cluster;
 pub mod collect;
 pub mod commands;
 pub mod demo;
+pub mod desk;
 pub mod exit;
 pub mod inventory;
 #[path = "redact_shim.rs"]
 pub mod redact;
+pub mod report;
 pub mod resources;
 pub mod retry;
 pub mod serve;
+pub mod severity;
 pub mod snapshot;

@@ -258,11 +258,11 @@ async fn run_loop(
         let finished = chrono::Utc::now();
         metrics.record_round(&status.probes, finished.timestamp_millis() as f64 / 1000.0, started.elapsed());
         log(&format!("round done: verdict {:?}, failing {:?}", status.verdict, status.failing));
-        if let Some(publisher) = publisher.as_mut() {
-            if let Err(err) = publisher.publish(&status).await {
-                metrics.record_publish_failure();
-                log(&format!("publishing failed, will retry next round: {err}"));
-            }
+        if let Some(publisher) = publisher.as_mut()
+            && let Err(err) = publisher.publish(&status).await
+        {
+            metrics.record_publish_failure();
+            log(&format!("publishing failed, will retry next round: {err}"));
         }
         tokio::select! {
             _ = tokio::time::sleep(args.interval) => {}

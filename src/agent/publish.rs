@@ -136,10 +136,10 @@ pub async fn node_facts(client: &Client, node: &str) -> Result<NodeFacts, Publis
     if let Ok(list) = bounded(format!("list pods on {node}"), pods.list(&params)).await {
         for pod in list.items {
             let value = serde_json::to_value(&pod).unwrap_or_default();
-            if let Some(component) = crate::inventory::classify_pod(&value) {
-                if !facts.pod_engines.contains(&component.engine) {
-                    facts.pod_engines.push(component.engine);
-                }
+            if let Some(component) = crate::inventory::classify_pod(&value)
+                && !facts.pod_engines.contains(&component.engine)
+            {
+                facts.pod_engines.push(component.engine);
             }
         }
     }

@@ -106,10 +106,10 @@ pub struct ProbeResult {
     shortname = "nr",
     status = "NodeReportStatus",
     doc = "Node pre-flight results of the mayadiag agent for one node (metadata.name = node name).",
-    printcolumn(name = "Node", type_ = "string", json_path = ".spec.nodeName"),
-    printcolumn(name = "Verdict", type_ = "string", json_path = ".status.verdict"),
-    printcolumn(name = "Failing", type_ = "string", json_path = ".status.failing"),
-    printcolumn(name = "Last Run", type_ = "date", json_path = ".status.lastRun")
+    printcolumn = r#"{"name":"Node","type":"string","jsonPath":".spec.nodeName"}"#,
+    printcolumn = r#"{"name":"Verdict","type":"string","jsonPath":".status.verdict"}"#,
+    printcolumn = r#"{"name":"Failing","type":"string","jsonPath":".status.failing"}"#,
+    printcolumn = r#"{"name":"Last Run","type":"date","jsonPath":".status.lastRun"}"#
 )]
 #[serde(rename_all = "camelCase")]
 pub struct NodeReportSpec {

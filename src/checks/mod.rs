@@ -11,8 +11,6 @@ pub mod load;
 pub mod model;
 
 #[cfg(test)]
-pub(crate) mod fixture_loader;
-#[cfg(test)]
 mod tests_fm;
 
 use serde::{Deserialize, Serialize};

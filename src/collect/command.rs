@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressStyle};
-use serde_json::{Value, json};
+use serde_json::json;
 
 use super::sink::BundleSink;
 use super::{CollectOptions, Collected, Progress, collect, manifest};
@@ -110,7 +110,7 @@ fn sanitize(name: &str) -> String {
 
 /// Run `mayadiag collect`.
 pub async fn run(args: CollectArgs) -> Result<i32, Failure> {
-    if args.no_redact && !args.yes {
+    if args.no_redact && !args.desk.yes {
         return Err(Failure::usage(
             "--no-redact sends unredacted secrets to whoever gets the bundle; add --yes to confirm",
         ));
@@ -139,7 +139,7 @@ pub async fn run(args: CollectArgs) -> Result<i32, Failure> {
     } else if std::io::stderr().is_terminal() {
         let bar = ProgressBar::new(1);
         bar.set_style(
-            ProgressStyle::with_template("{spinner} {msg:<22} [{bar:30}] {pos}/{len} {prefix} {elapsed}")
+            ProgressStyle::with_template("{spinner} {msg:<22} [{bar:30}] {pos}/{len} {prefix} {elapsed} (eta {eta})")
                 .unwrap_or_else(|_| ProgressStyle::default_bar()),
         );
         bar.enable_steady_tick(Duration::from_millis(120));
@@ -165,7 +165,7 @@ pub async fn run(args: CollectArgs) -> Result<i32, Failure> {
             return Err(Failure::runtime(cause.map(|c| c.to_string()).unwrap_or_else(|| e.to_string())));
         }
     };
-    let analysis = crate::commands::analyze_snapshot(&collected.snapshot, &args.check)?;
+    let analysis = crate::commands::analyze_snapshot(&collected.snapshot, &args.check, args.desk.description.as_ref())?;
     let server = {
         let mut r = crate::redact::RedactionReport::default();
         redactor
@@ -184,8 +184,12 @@ pub async fn run(args: CollectArgs) -> Result<i32, Failure> {
             return Err(Failure::runtime(cause.unwrap_or(e)));
         }
     };
-    print_summary(&args, &output, size, &collected, files, &analysis.report)?;
-    let _ = &target;
+    print_summary(&args, &output, size, &collected, files, &analysis)?;
+    drop(target);
+    if let Some(ticket) = args.ticket {
+        // The bundle is written and kept whatever happens to the ticket.
+        return crate::commands::send_ticket(&output, ticket, &args.desk).await;
+    }
     Ok(exit::OK)
 }
 
@@ -215,7 +219,7 @@ fn print_summary(
     size: u64,
     c: &Collected,
     files: usize,
-    report: &Value,
+    analysis: &crate::commands::AnalysisOutput,
 ) -> Result<(), Failure> {
     let failed: Vec<&super::manifest::CollectorStatus> = c.collectors.iter().filter(|s| s.status == "failed").collect();
     if !failed.is_empty() || !c.skips.is_empty() {
@@ -237,17 +241,11 @@ fn print_summary(
     }
     match args.format {
         OutputFormat::Json | OutputFormat::Yaml => {
-            let mut out = report.clone();
-            if !out.is_object() {
-                out = json!({});
-            }
-            out["bundle"] = json!(output.display().to_string());
-            let text = if args.format == OutputFormat::Json {
-                serde_json::to_string_pretty(&out).unwrap_or_default()
-            } else {
-                serde_saphyr::to_string(&out).unwrap_or_default()
-            };
-            println!("{text}");
+            crate::commands::print_analysis(
+                &analysis.analysis,
+                args.format,
+                Some(("bundle", json!(output.display().to_string()))),
+            );
         }
         OutputFormat::Text => {
             println!("bundle: {} ({}, {files} files)", output.display(), human_bytes(size));
@@ -261,10 +259,8 @@ fn print_summary(
             if !c.truncations.is_empty() {
                 println!("truncated: {} logs cut to --max-log-bytes (newest bytes kept)", c.truncations.len());
             }
-            if let Some(text) = report.get("human").and_then(Value::as_str) {
-                println!();
-                print!("{text}");
-            }
+            println!();
+            crate::commands::print_analysis(&analysis.analysis, OutputFormat::Text, None);
         }
     }
     Ok(())

@@ -473,8 +473,10 @@ pub async fn collect(
             (result, t.elapsed())
         });
     }
-    let results = ordered(jobs, opts.concurrency).await;
-    for ((b, ns), (result, took)) in work.iter().zip(results) {
+    // Results are written as they arrive (in order), so only a window of lists is in memory.
+    let mut results = futures::stream::iter(jobs.into_iter().map(tokio::spawn)).buffered(opts.concurrency.max(1));
+    for (b, ns) in work.iter() {
+        let Some(Ok((result, took))) = results.next().await else { break };
         let name = format!("{}/{}", b.id(), ns);
         match result {
             Ok(mut items) => {

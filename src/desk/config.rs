@@ -2,6 +2,21 @@
 //! the config file `~/.config/mayadiag/config.yaml` (section `desk:`), in that order of precedence.
 //! Secrets come only from env or files — never from argv — and live in [`SensitiveString`], which
 //! prints `**REDACTED**` in every Debug/Display.
+//!
+//! ```yaml
+//! # ~/.config/mayadiag/config.yaml (or $XDG_CONFIG_HOME/mayadiag/config.yaml, or MAYADIAG_CONFIG)
+//! desk:
+//!   url: https://acme.zendesk.com
+//!   auth_mode: oauth              # oauth | api-token | auto (default)
+//!   client_id: mayadiag-cli
+//!   client_secret_file: ~/.config/mayadiag/client-secret   # env: MAYADIAG_DESK_CLIENT_SECRET(_FILE)
+//!   scope: read write
+//!   requester: ops@example.com
+//!   requester_name: Cluster Operator
+//!   attachment_limit: 50MB
+//!   sev_field_id: 360000000001
+//! ```
+//! Inline `client_secret:` / `api_token:` keys are refused with an error.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -238,6 +253,14 @@ fn validate_url(url: &str) -> Result<String, DeskError> {
     Ok(parsed.as_str().trim_end_matches('/').to_string())
 }
 
+/// `~/x` → `$HOME/x` (config files are written by hand).
+fn expand_home(path: &Path, env: &dyn Fn(&str) -> Option<String>) -> PathBuf {
+    match (path.strip_prefix("~"), env("HOME")) {
+        (Ok(rest), Some(home)) if !home.is_empty() => Path::new(&home).join(rest),
+        _ => path.to_path_buf(),
+    }
+}
+
 /// A secret from env var `name`, or from the file named by `name_FILE`, or from `file`.
 fn secret(
     env: &dyn Fn(&str) -> Option<String>,
@@ -249,6 +272,7 @@ fn secret(
     }
     let from_env_file = env(&format!("{name}_FILE")).filter(|v| !v.is_empty()).map(PathBuf::from);
     let Some(path) = from_env_file.or(file.map(Path::to_path_buf)) else { return Ok(None) };
+    let path = expand_home(&path, env);
     let text = std::fs::read_to_string(&path)
         .map_err(|error| DeskError::Config(format!("secret file {}: {error}", path.display())))?;
     let value = text.trim();
@@ -352,6 +376,13 @@ mod tests {
         assert_eq!(error.map(|e| e.exit_code()), Some(2));
         let lenient = DeskConfig::resolve(&args_with_url(), &env, true).map_err(|e| e.to_string());
         assert!(lenient.map(|c| c.auth.is_none() && c.auth_problem.is_some()).unwrap_or(false));
+    }
+
+    #[test]
+    fn home_is_expanded_in_secret_paths() {
+        let env = env_of(&[("HOME", "/home/ops")]);
+        assert_eq!(expand_home(Path::new("~/.config/s"), &env), PathBuf::from("/home/ops/.config/s"));
+        assert_eq!(expand_home(Path::new("/etc/s"), &env), PathBuf::from("/etc/s"));
     }
 
     #[test]

@@ -107,12 +107,45 @@ pub async fn run<D: Desk>(
         }
     }
 
-    upload::upload_all(desk, &info.path, &plan.parts, &mut submission, &state_file, out).await?;
+    let sent_before = submission.request_sent_at.is_some();
+    let mut uploaded_again = false;
+    let ticket_id = loop {
+        match deliver(desk, info, plan, &mut submission, &state_file, sent_before, out).await {
+            Ok(ticket_id) => break ticket_id,
+            Err(error) if error.is_stale_upload() && !uploaded_again => {
+                writeln!(out, "The desk no longer accepts the earlier uploads ({error}); uploading again.")?;
+                uploaded_again = true;
+                submission.parts.clear();
+                submission.upload_token = None;
+                submission.key_generation += 1;
+                state::save(&state_file, &submission)?;
+            }
+            Err(error) => return Err(error),
+        }
+    };
+    submission.ticket_id = Some(ticket_id);
+    submission.completed_at = Some(Utc::now());
+    state::save(&state_file, &submission)?;
+    let result = outcome(desk, &submission, ticket_id, resumed);
+    print_outcome(&result, plan, out)?;
+    Ok(result)
+}
+
+/// Upload what is missing, then create the ticket or add the comment. Returns the ticket id.
+async fn deliver<D: Desk>(
+    desk: &mut D,
+    info: &BundleInfo,
+    plan: &SubmissionPlan,
+    submission: &mut SubmissionState,
+    state_file: &std::path::Path,
+    sent_before: bool,
+    out: &mut dyn Write,
+) -> Result<u64, DeskError> {
+    upload::upload_all(desk, &info.path, &plan.parts, submission, state_file, out).await?;
     if std::env::var(TEST_ABORT_AFTER_UPLOAD).is_ok_and(|v| v == "1") {
         return Err(DeskError::TestAbort);
     }
     let tokens: Vec<String> = submission.upload_token.iter().cloned().collect();
-    let sent_before = submission.request_sent_at.is_some();
 
     let ticket_id = match &plan.action {
         Action::Create(draft) => {
@@ -120,19 +153,15 @@ pub async fn run<D: Desk>(
             draft.idempotency_key = ticket::idempotency_key(&plan.bundle_sha256, submission.key_generation);
             submission.idempotency_key = draft.idempotency_key.clone();
             submission.request_sent_at = Some(Utc::now());
-            state::save(&state_file, &submission)?;
+            state::save(state_file, submission)?;
             writeln!(out, "Creating the ticket…")?;
             let created = match desk.create_ticket(&draft, &tokens).await {
                 Ok(created) => created,
-                Err(DeskError::Api { status: 400, error_code: Some(code), explanation, operation })
-                    if code == "IdempotentRequestError" =>
-                {
+                Err(error) if error.is_idempotency_conflict() => {
                     // The key was used with other bytes: the ticket was made earlier; find it.
                     match desk.find_ticket(&draft.external_id).await? {
                         Some(id) => CreatedTicket { id, replayed: true },
-                        None => {
-                            return Err(DeskError::Api { operation, status: 400, error_code: Some(code), explanation });
-                        }
+                        None => return Err(error),
                     }
                 }
                 Err(other) => return Err(other),
@@ -150,19 +179,14 @@ pub async fn run<D: Desk>(
                 writeln!(out, "Ticket {ticket_id} already has this bundle's comment.")?;
             } else {
                 submission.request_sent_at = Some(Utc::now());
-                state::save(&state_file, &submission)?;
+                state::save(state_file, submission)?;
                 writeln!(out, "Adding a private comment to ticket {ticket_id}…")?;
                 desk.add_comment(*ticket_id, body, &plan.marker, &tokens).await?;
             }
             *ticket_id
         }
     };
-    submission.ticket_id = Some(ticket_id);
-    submission.completed_at = Some(Utc::now());
-    state::save(&state_file, &submission)?;
-    let result = outcome(desk, &submission, ticket_id, resumed);
-    print_outcome(&result, plan, out)?;
-    Ok(result)
+    Ok(ticket_id)
 }
 
 /// Print what would be sent, send nothing.

@@ -67,6 +67,8 @@ pub enum DeskError {
         status: u16,
         /// The machine label of the error (`IdempotentRequestError`, `RecordInvalid`, …), when given.
         error_code: Option<String>,
+        /// Fields named in a validation error's `details`.
+        fields: Vec<String>,
         explanation: String,
     },
     /// Retries were exhausted (network errors, 429, 5xx).
@@ -95,6 +97,20 @@ impl DeskError {
             DeskError::Config(_) | DeskError::Consent(_) | DeskError::BundleNotFound { .. } => 2,
             _ => 1,
         }
+    }
+
+    /// The desk no longer accepts our upload tokens (expired early, or deleted): upload again.
+    pub fn is_stale_upload(&self) -> bool {
+        match self {
+            DeskError::Api { status: 422, fields, .. } => fields.iter().any(|f| f == "uploads"),
+            DeskError::Api { status: 404, operation, .. } => operation.starts_with("upload "),
+            _ => false,
+        }
+    }
+
+    /// Same idempotency key, different body: the ticket was made earlier with other bytes.
+    pub fn is_idempotency_conflict(&self) -> bool {
+        matches!(self, DeskError::Api { status: 400, error_code: Some(code), .. } if code == "IdempotentRequestError")
     }
 }
 

@@ -184,6 +184,8 @@ struct ErrorBody {
 /// Turn an error response into a [`DeskError::Api`] with a one-line explanation.
 pub fn api_error(operation: &str, status: u16, body: &[u8]) -> DeskError {
     let parsed: Option<ErrorBody> = serde_json::from_slice(body).ok();
+    let fields: Vec<String> =
+        parsed.as_ref().and_then(|e| e.details.as_ref()).map(|d| d.keys().cloned().collect()).unwrap_or_default();
     let (error_code, detail) = match &parsed {
         Some(envelope) => {
             let code = match &envelope.error {
@@ -218,7 +220,7 @@ pub fn api_error(operation: &str, status: u16, body: &[u8]) -> DeskError {
         other => format!("HTTP {other}"),
     };
     let explanation = if detail.is_empty() { lead } else { format!("{lead} — {detail}") };
-    DeskError::Api { operation: operation.to_string(), status, error_code, explanation }
+    DeskError::Api { operation: operation.to_string(), status, error_code, fields, explanation }
 }
 
 /// `field: description (type); …` from a Zendesk `details` map.

@@ -272,6 +272,7 @@ impl Desk for Zendesk {
                 operation,
                 status: 404,
                 error_code: None,
+                fields: Vec::new(),
                 explanation: format!("ticket {ticket_id} does not exist on {} (404)", self.base_url),
             }),
             Err(other) => Err(other),

@@ -125,7 +125,8 @@ pub(crate) fn parse(text: &str, file: &Path) -> Result<UserConfig, RedactConfigE
             (None, Some(literal)) => return Err(invalid(literal.referenced.line(), "empty literal".to_string())),
             _ => return Err(invalid(line, format!("rule {name}: give exactly one of `regex` or `literal`"))),
         };
-        let regex = compile_user_regex(&pattern).map_err(|err| invalid(line, format!("rule {name}: bad regex: {err}")))?;
+        let regex =
+            compile_user_regex(&pattern).map_err(|err| invalid(line, format!("rule {name}: bad regex: {err}")))?;
         let group = match rule.group {
             None => 0,
             Some(GroupRef::Index(index)) if index < regex.captures_len() => index,
@@ -159,7 +160,8 @@ pub(crate) fn parse(text: &str, file: &Path) -> Result<UserConfig, RedactConfigE
             (None, Some(literal)) => (regex::escape(&literal.value), literal.referenced.line()),
             _ => return Err(invalid(0, "allow entry: give exactly one of `regex` or `literal`".to_string())),
         };
-        let regex = compile_user_regex(&pattern).map_err(|err| invalid(line, format!("allow entry: bad regex: {err}")))?;
+        let regex =
+            compile_user_regex(&pattern).map_err(|err| invalid(line, format!("allow entry: bad regex: {err}")))?;
         config.allow.push(regex);
     }
     Ok(config)

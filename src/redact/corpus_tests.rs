@@ -67,7 +67,9 @@ fn decoded_base64_runs(text: &str) -> Vec<String> {
     let mut decoded = Vec::new();
     for run in text.split(|c: char| !(c.is_ascii_alphanumeric() || c == '+' || c == '/' || c == '=')) {
         if run.len() >= 16 {
-            for engine in [&base64::engine::general_purpose::STANDARD, &base64::engine::general_purpose::STANDARD_NO_PAD] {
+            for engine in
+                [&base64::engine::general_purpose::STANDARD, &base64::engine::general_purpose::STANDARD_NO_PAD]
+            {
                 if let Ok(bytes) = engine.decode(run.trim_end_matches('=')).or_else(|_| engine.decode(run)) {
                     decoded.push(String::from_utf8_lossy(&bytes).into_owned());
                 }
@@ -92,8 +94,14 @@ fn planted_corpus_has_no_leaks_and_no_false_positives() {
     let kinds: std::collections::BTreeSet<&str> = planted.iter().map(|(kind, _)| kind.as_str()).collect();
     assert!(kinds.len() >= 25, "only {} kinds", kinds.len());
 
+    let mut first_output: Option<Vec<String>> = None;
     for chunk in [usize::MAX, 4096, 1000, 7] {
         let (results, report) = redact_corpus(chunk);
+        let outputs: Vec<String> = results.iter().map(|(_, _, redacted)| redacted.clone()).collect();
+        match &first_output {
+            None => first_output = Some(outputs),
+            Some(first) => assert!(first == &outputs, "chunk size {chunk} changed the redacted output"),
+        }
         let all_original: String = results.iter().map(|(_, original, _)| original.as_str()).collect();
         let all_redacted: String = results.iter().map(|(_, _, redacted)| redacted.as_str()).collect();
         let decoded = decoded_base64_runs(&all_redacted).join("\n");

@@ -4,11 +4,11 @@
 //! is never given to a regex. A triggered line runs only the detectors whose keywords it contains. The
 //! detectors return spans (byte ranges to mask); the stream layer merges them and writes the output.
 
-use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
 use base64::Engine as _;
 use regex::bytes::{Captures, Regex};
 
 use super::keys::{self, SecretKind};
+use super::trigram::TrigramFilter;
 
 /// Index into the engine's rule-name table.
 pub(crate) type RuleId = u16;
@@ -160,6 +160,8 @@ type Pick = fn(&Captures) -> Option<(usize, usize)>;
 struct RegexRule {
     rule: RuleId,
     group: u32,
+    /// A byte every match contains; lines without it skip the regex.
+    needs: Option<u8>,
     regex: Regex,
     pick: Pick,
 }
@@ -213,7 +215,13 @@ fn compile(pattern: &str) -> Regex {
 }
 
 fn keyword_rules() -> Vec<RegexRule> {
-    let rule = |rule: RuleId, group: u32, pattern: &str, pick: Pick| RegexRule { rule, group, regex: compile(pattern), pick };
+    let rule = |rule: RuleId, group: u32, pattern: &str, pick: Pick| RegexRule {
+        rule,
+        group,
+        needs: None,
+        regex: compile(pattern),
+        pick,
+    };
     vec![
         rule(1, G_JWT, r"(?-u)\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*", whole),
         rule(2, G_AWS, r"(?-u)\b(?:AKIA|ASIA|AIDA|AROA|AGPA|ANPA)[A-Z0-9]{16}\b", whole),
@@ -225,12 +233,15 @@ fn keyword_rules() -> Vec<RegexRule> {
         ),
         rule(4, G_BEARER, r"(?-u)(?i)\bbearer[ \t]+(?P<val>[A-Za-z0-9\-._~+/]{8,}=*)", random_looking_val),
         rule(5, G_BASIC, r"(?-u)(?i)\bbasic[ \t]+(?P<val>[A-Za-z0-9+/]{8,}={0,2})", basic_credentials_val),
-        rule(
-            6,
-            G_URL,
-            r#"(?-u)(?i)\b[a-z][a-z0-9+.\-]{0,30}://[^\s:/?#@"'<>\\]*:(?P<val>[^\s/?#"'<>\\]+)@"#,
-            named_val,
-        ),
+        RegexRule {
+            needs: Some(b'@'),
+            ..rule(
+                6,
+                G_URL,
+                r#"(?-u)(?i)\b[a-z][a-z0-9+.\-]{0,30}://[^\s:/?#@"'<>\\]*:(?P<val>[^\s/?#"'<>\\]+)@"#,
+                named_val,
+            )
+        },
         rule(7, G_GITHUB, r"(?-u)\b(?:gh[pousr]_[A-Za-z0-9]{36,255}|github_pat_[A-Za-z0-9_]{22,255})", whole),
         rule(8, G_GITLAB, r"(?-u)\bgl(?:pat|rt|dt)-[A-Za-z0-9_\-]{20,}", whole),
         rule(9, G_SLACK, r"(?-u)\bxox[abposre]-[A-Za-z0-9\-]{10,}", whole),
@@ -245,8 +256,7 @@ fn keyword_rules() -> Vec<RegexRule> {
 
 /// The built-in detectors, compiled once per [`super::Redactor`].
 pub(crate) struct Builtins {
-    triggers: AhoCorasick,
-    trigger_groups: Vec<u32>,
+    trigram_filter: TrigramFilter,
     rules: Vec<RegexRule>,
     kv: Regex,
     env_pair: Regex,
@@ -259,14 +269,9 @@ pub(crate) struct Builtins {
 }
 
 impl Builtins {
-    pub(crate) fn new() -> Result<Builtins, aho_corasick::BuildError> {
-        let triggers = AhoCorasickBuilder::new()
-            .ascii_case_insensitive(true)
-            .match_kind(MatchKind::Standard)
-            .build(TRIGGERS.iter().map(|(word, _)| word))?;
-        Ok(Builtins {
-            triggers,
-            trigger_groups: TRIGGERS.iter().map(|(_, group)| *group).collect(),
+    pub(crate) fn new() -> Builtins {
+        Builtins {
+            trigram_filter: TrigramFilter::new(TRIGGERS.iter().map(|(word, groups)| (word.as_bytes(), *groups))),
             rules: keyword_rules(),
             kv: compile(
                 r#"(?-u)(?i)(?P<key>[a-z0-9_.\-]*(?:pass|pwd|secret|token|key|cred|auth|private|sas|sig|jwt|bearer)[a-z0-9_.\-]*)(?P<kq>\\?["'])?[ \t]*(?P<sep>=>|=|:)[ \t]*(?P<val>\\"(?:[^"\\]|\\[^"])*(?:\\"|$)|"(?:[^"\\\n]|\\.)*(?:"|$)|'[^'\n]*(?:'|$)|\$\{[A-Za-z0-9_]*\}|[^\s,;&"'<>(){}\[\]\\]+)"#,
@@ -283,12 +288,12 @@ impl Builtins {
             pem_begin: compile(r"(?-u)-----BEGIN[A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----"),
             pem_end: compile(r"(?-u)-----END[A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----"),
             twilio: compile(r"(?-u)\b(?:SK|AC)[0-9a-f]{32}\b"),
-        })
+        }
     }
 
     /// Offset of the first trigger keyword in `text`.
     pub(crate) fn first_trigger(&self, text: &[u8]) -> Option<usize> {
-        self.triggers.find(text).map(|m| m.start())
+        self.trigram_filter.first_match(text)
     }
 
     /// Scans one line (or window of a long line) and appends spans with `base` added.
@@ -302,10 +307,7 @@ impl Builtins {
         spans: &mut Vec<Span>,
     ) -> LineEffects {
         let mut effects = LineEffects::default();
-        let mut groups = 0u32;
-        for found in self.triggers.find_overlapping_iter(text) {
-            groups |= self.trigger_groups[found.pattern().as_usize()];
-        }
+        let groups = self.trigram_filter.groups(text);
         if groups == 0 {
             return effects;
         }
@@ -313,6 +315,9 @@ impl Builtins {
             self.scan_pem(text, base, spans, &mut effects);
         }
         for rule in self.rules.iter().filter(|rule| groups & rule.group != 0) {
+            if rule.needs.is_some_and(|byte| memchr::memchr(byte, text).is_none()) {
+                continue;
+            }
             for caps in rule.regex.captures_iter(text) {
                 if let Some((start, end)) = (rule.pick)(&caps) {
                     push_mask(spans, base, start, end, rule.rule);
@@ -368,12 +373,16 @@ impl Builtins {
         spans: &mut Vec<Span>,
         effects: &mut LineEffects,
     ) {
-        for caps in self.kv.captures_iter(text) {
+        // Captures are expensive; most matches (klog `key="ns/name"`) are rejected by the key alone, so the
+        // key is classified from the cheap match bounds first.
+        for found in self.kv.find_iter(text) {
+            let candidate = &text[found.start()..found.end()];
+            let key_len = candidate.iter().take_while(|b| b.is_ascii_alphanumeric() || b"_.-".contains(b)).count();
+            let Some(kind) = keys::classify(&candidate[..key_len]) else { continue };
+            let Some(caps) = self.kv.captures_at(text, found.start()) else { continue };
             let (Some(key), Some(sep), Some(value)) = (caps.name("key"), caps.name("sep"), caps.name("val")) else {
                 continue;
             };
-            let key_bytes = key.as_bytes();
-            let Some(kind) = keys::classify(key_bytes) else { continue };
             let before_key = &text[..key.start()];
             // `https://auth.example.com:443`: a host name, not a key.
             if before_key.ends_with(b"//") || before_key.ends_with(b"@") {
@@ -395,7 +404,12 @@ impl Builtins {
                 }
             }
             let rule = kind_rule(kind);
-            if !quoted && line_start_key {
+            // `password: two words` (YAML) and `password = two words` (INI) run to the end of the line;
+            // `password=x user=y` (env files, logs) does not.
+            let spaced_equals = sep.as_bytes() == b"="
+                && (text.get(sep.start().wrapping_sub(1)).is_some_and(u8::is_ascii_whitespace)
+                    || text.get(sep.end()).is_some_and(u8::is_ascii_whitespace));
+            if !quoted && line_start_key && (colon || spaced_equals) {
                 if is_block_scalar_indicator(inner) {
                     effects.block = Some((indentation(text), rule));
                     continue;

@@ -26,12 +26,18 @@ fn pem_private_key_single_line_and_multi_line() {
     let block = "key follows\n-----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEAu1SU1LfVLPHCozMxH2Mo4lgOEePzNm0tRgeLezV6ffAt0gun\nVTLw7onLRnrq0/IzW7yWR7QkrmBL7jTKEn5u+qKhbwKfBstIs+bMY2Zkp18gnTxK\n-----END RSA PRIVATE KEY-----\nafter\n";
     let out = redact(block);
     assert_eq!(out, "key follows\n***REDACTED:pem-private-key***\nafter\n");
-    assert_masked("-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQAAAAAAAAABAAAA\n-----END OPENSSH PRIVATE KEY-----\n", "b3BlbnNzaC1rZXktdjEAAAAABG5vbmU", "pem-private-key");
+    assert_masked(
+        "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQAAAAAAAAABAAAA\n-----END OPENSSH PRIVATE KEY-----\n",
+        "b3BlbnNzaC1rZXktdjEAAAAABG5vbmU",
+        "pem-private-key",
+    );
 }
 
 #[test]
 fn pem_certificates_are_kept() {
-    assert_untouched("-----BEGIN CERTIFICATE-----\nMIIDdzCCAl+gAwIBAgIEAgAAuTANBgkqhkiG9w0BAQUFADBaMQswCQYDVQQGEwJJ\n-----END CERTIFICATE-----\n");
+    assert_untouched(
+        "-----BEGIN CERTIFICATE-----\nMIIDdzCCAl+gAwIBAgIEAgAAuTANBgkqhkiG9w0BAQUFADBaMQswCQYDVQQGEwJJ\n-----END CERTIFICATE-----\n",
+    );
 }
 
 #[test]
@@ -44,7 +50,11 @@ fn jwt() {
 #[test]
 fn authorization_bearer_and_basic() {
     assert_masked("Authorization: Bearer abcDEF123456ghiJKL\n", "abcDEF123456ghiJKL", "authorization-header");
-    assert_masked("curl -H 'Authorization: Basic dXNlcjpwYXNzd29yZA=='\n", "dXNlcjpwYXNzd29yZA==", "authorization-header");
+    assert_masked(
+        "curl -H 'Authorization: Basic dXNlcjpwYXNzd29yZA=='\n",
+        "dXNlcjpwYXNzd29yZA==",
+        "authorization-header",
+    );
     assert_masked("sent bearer 9f8e7d6c5b4a39281716 to api\n", "9f8e7d6c5b4a39281716", "bearer-token");
     assert_masked("proxy sent basic YWRtaW46czNjcjN0 upstream\n", "YWRtaW46czNjcjN0", "basic-auth");
     assert_untouched("the client uses bearer authentication and basic authentication\n");
@@ -64,8 +74,16 @@ fn connection_strings() {
     let azure = "DefaultEndpointsProtocol=https;AccountName=backups;AccountKey=q83vEXAMPLEkey+/abc0123456789==;EndpointSuffix=core.windows.net";
     assert_masked(azure, "q83vEXAMPLEkey+/abc0123456789==", "secret");
     assert!(redact(azure).contains("AccountName=backups"));
-    assert_masked("Endpoint=sb://ns.servicebus.windows.net/;SharedAccessKeyName=root;SharedAccessKey=AbC123dEf456+/=", "AbC123dEf456+/=", "secret");
-    assert_masked("Server=tcp:sql,1433;Database=app;User Id=sa;Password=Sq1Serv3r!;Encrypt=true", "Sq1Serv3r!", "password");
+    assert_masked(
+        "Endpoint=sb://ns.servicebus.windows.net/;SharedAccessKeyName=root;SharedAccessKey=AbC123dEf456+/=",
+        "AbC123dEf456+/=",
+        "secret",
+    );
+    assert_masked(
+        "Server=tcp:sql,1433;Database=app;User Id=sa;Password=Sq1Serv3r!;Encrypt=true",
+        "Sq1Serv3r!",
+        "password",
+    );
     assert_masked("host=db user=app password=pgPass42 dbname=app", "pgPass42", "password");
 }
 
@@ -87,7 +105,9 @@ fn password_prose_and_lookalikes_are_kept() {
     assert_untouched("failed to refresh token: context deadline exceeded\n");
     assert_untouched("the password: it must be long\n");
     assert_untouched("tokenizer=fast keyboard=us monkey=island\n");
-    assert_untouched("I1201 10:00:00.000000 1 controller.go:99] \"synced\" key=\"openebs/pvc-6e9bf08b-0ccf-4a37-a2fd-551a7a7f531f\"\n");
+    assert_untouched(
+        "I1201 10:00:00.000000 1 controller.go:99] \"synced\" key=\"openebs/pvc-6e9bf08b-0ccf-4a37-a2fd-551a7a7f531f\"\n",
+    );
     assert_untouched("secretName: my-tls\ntokenExpirationSeconds: 3600\npassword: true\n");
     assert_untouched("E1201 auth.go:123] token_manager.go:201] ok\n");
     assert_untouched("password=${DB_PASSWORD}\n");
@@ -97,7 +117,11 @@ fn password_prose_and_lookalikes_are_kept() {
 fn aws_keys() {
     assert_masked("using AKIAIOSFODNN7EXAMPLE for s3\n", "AKIAIOSFODNN7EXAMPLE", "aws-access-key-id");
     assert_masked("ASIAY34FZKBOKMUTVV7A\n", "ASIAY34FZKBOKMUTVV7A", "aws-access-key-id");
-    assert_masked("aws_secret_access_key = wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY\n", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY", "secret");
+    assert_masked(
+        "aws_secret_access_key = wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY\n",
+        "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+        "secret",
+    );
     assert_untouched("AKIA is a prefix; AKIAshort\n");
 }
 
@@ -158,4 +182,48 @@ fn yaml_env_pairs_and_block_scalars() {
 fn already_redacted_text_is_stable() {
     let once = redact("password=hunter22 Authorization: Bearer abcDEF123456ghiJKL\n");
     assert_eq!(redact(&once), once);
+}
+
+#[test]
+fn trigram_prefilter_agrees_with_a_naive_search() {
+    let builtins = super::Builtins::new();
+    let naive = |text: &[u8]| {
+        (0..text.len()).find(|&offset| {
+            super::TRIGGERS.iter().any(|(word, _)| {
+                text[offset..].get(..word.len()).is_some_and(|here| here.eq_ignore_ascii_case(word.as_bytes()))
+            })
+        })
+    };
+    let texts = [
+        "nothing here at all",
+        "the PassWord is",
+        "x://y",
+        "ends with toKEN",
+        "ke",
+        "",
+        "-----BEGIN",
+        "created secondary resources sg. xo",
+        "prefix eYj",
+        "AUTHORIZATION",
+    ];
+    for text in texts {
+        assert_eq!(builtins.first_trigger(text.as_bytes()), naive(text.as_bytes()), "{text:?}");
+    }
+}
+
+proptest::proptest! {
+    #[test]
+    fn trigram_prefilter_never_misses_a_trigger(
+        prefix in "[a-zA-Z0-9:/._ -]{0,20}",
+        word in 0..super::TRIGGERS.len(),
+        upper in proptest::collection::vec(proptest::bool::ANY, 16),
+        suffix in "[a-zA-Z0-9:/._ -]{0,20}",
+    ) {
+        let builtins = super::Builtins::new();
+        let trigger: String = super::TRIGGERS[word].0.chars().zip(upper.iter().cycle())
+            .map(|(c, up)| if *up { c.to_ascii_uppercase() } else { c }).collect();
+        let text = format!("{prefix}{trigger}{suffix}");
+        let found = builtins.first_trigger(text.as_bytes());
+        proptest::prop_assert!(found.is_some_and(|offset| offset <= prefix.len()), "{} -> {:?}", text, found);
+    }
 }

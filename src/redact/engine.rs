@@ -3,7 +3,9 @@
 use regex::bytes::Regex;
 
 use super::config::{PathPattern, UserConfig, UserRule};
-use super::detectors::{Action, BUILTIN_RULES, Builtins, KEY_RULES, LineEffects, PseudoKind, R_HOST, R_IP, R_TWILIO, RuleId, Span};
+use super::detectors::{
+    Action, BUILTIN_RULES, Builtins, KEY_RULES, LineEffects, PseudoKind, R_HOST, R_IP, R_TWILIO, RuleId, Span,
+};
 use super::pseudonym::Pseudonymizer;
 
 #[derive(Debug)]
@@ -24,7 +26,11 @@ pub(crate) struct Engine {
 }
 
 impl Engine {
-    pub(crate) fn new(builtins: Builtins, user: UserConfig, pseudonyms: Option<Pseudonymizer>) -> Result<Engine, String> {
+    pub(crate) fn new(
+        builtins: Builtins,
+        user: UserConfig,
+        pseudonyms: Option<Pseudonymizer>,
+    ) -> Result<Engine, String> {
         let mut names: Vec<String> = BUILTIN_RULES.iter().map(|name| name.to_string()).collect();
         let mut user_rules = Vec::new();
         for UserRule { name, regex, group } in user.rules {
@@ -60,7 +66,9 @@ impl Engine {
 
     /// Quick test used by object redaction to skip strings that cannot contain anything.
     pub(crate) fn may_match(&self, text: &[u8]) -> bool {
-        self.has_whole_text_rules() || self.builtins.first_trigger(text).is_some() || self.builtins.twilio.is_match(text)
+        self.has_whole_text_rules()
+            || self.builtins.first_trigger(text).is_some()
+            || self.builtins.twilio.is_match(text)
     }
 
     /// Runs the keyword-gated built-ins over one line or window.

@@ -18,6 +18,7 @@ mod pseudonym;
 mod report;
 mod stream;
 mod structured;
+mod trigram;
 
 #[cfg(test)]
 mod corpus_tests;
@@ -82,10 +83,9 @@ impl Redactor {
             Some(file) => config::load(file)?,
             None => config::UserConfig::default(),
         };
-        let builtins = detectors::Builtins::new().map_err(|err| RedactConfigError::Build(err.to_string()))?;
+        let builtins = detectors::Builtins::new();
         let hostnames: &[String] = if opts.redact_hostnames { &opts.known_hostnames } else { &[] };
-        let pseudonyms =
-            pseudonym::Pseudonymizer::new(opts.redact_ips, hostnames).map_err(RedactConfigError::Build)?;
+        let pseudonyms = pseudonym::Pseudonymizer::new(opts.redact_ips, hostnames).map_err(RedactConfigError::Build)?;
         let engine = Engine::new(builtins, user, pseudonyms).map_err(RedactConfigError::Build)?;
         Ok(Redactor { engine: Some(Arc::new(engine)) })
     }
@@ -208,13 +208,36 @@ mod tests {
     }
 
     #[test]
+    fn user_rules_groups_literals_and_allow_list() {
+        let file = fixtures_dir().join("redaction/user-rules.yaml");
+        let redactor = Redactor::new(&RedactOptions { user_config: Some(file), ..RedactOptions::default() }).unwrap();
+        let mut report = RedactionReport::default();
+        let text = "license ACME-LIC-ABCDEFGH12345678 for Blue Falcon\npassword=changeme-in-docs token=example-42\n\
+                    password=realOne9\n";
+        let out = redactor.redact_text(text, "user.log", &mut report).unwrap();
+        assert_eq!(
+            out,
+            "license ACME-LIC-***REDACTED:acme-license*** for ***REDACTED:project-codename***\n\
+             password=changeme-in-docs token=example-42\npassword=***REDACTED:password***\n"
+        );
+        assert_eq!(report.per_rule()["acme-license"], 1);
+        let mut obj = serde_json::json!({"spec": {"backupTarget": {"credentials": {"k": "v"}}}});
+        redactor.redact_object(&mut obj, "cr.json", &mut report).unwrap();
+        assert_eq!(obj["spec"]["backupTarget"]["credentials"], "***REDACTED:object-path***");
+    }
+
+    #[test]
     fn dropped_note_names_file_and_reason() {
         let note = dropped_file_note("cluster-resources/pods/logs/a/b/c.log", "stream error");
         assert!(note.contains("c.log") && note.contains("stream error") && note.contains("fail closed"));
     }
 
     fn tempfile_dir() -> PathBuf {
-        let dir = std::env::temp_dir().join(format!("mayadiag-redact-{}-{:?}", std::process::id(), std::thread::current().id()));
+        let dir = std::env::temp_dir().join(format!(
+            "mayadiag-redact-{}-{:?}",
+            std::process::id(),
+            std::thread::current().id()
+        ));
         let _ = std::fs::create_dir_all(&dir);
         dir
     }

@@ -76,7 +76,9 @@ impl Pseudonymizer {
                 let before = found.start().checked_sub(1).map(|i| text[i]);
                 let after = text.get(found.end()).copied();
                 // `node-1` must not match inside `node-10` or `mynode-1`.
-                if !before.is_some_and(|b| b.is_ascii_alphanumeric()) && !after.is_some_and(|b| b.is_ascii_alphanumeric()) {
+                if !before.is_some_and(|b| b.is_ascii_alphanumeric())
+                    && !after.is_some_and(|b| b.is_ascii_alphanumeric())
+                {
                     let action = Action::Pseudonym(PseudoKind::Host);
                     spans.push(Span { start: base + found.start(), end: base + found.end(), action });
                 }

@@ -64,6 +64,11 @@ impl RedactionReport {
     pub fn dropped(&self) -> &[DroppedFile] {
         &self.dropped
     }
+
+    /// Number of files replaced by a note.
+    pub fn dropped_count(&self) -> u64 {
+        self.dropped.len() as u64
+    }
 }
 
 #[cfg(test)]
@@ -83,6 +88,7 @@ mod tests {
         assert_eq!(first.per_rule()["jwt"], 5);
         assert_eq!(first.per_file()["b.json"]["jwt"], 3);
         assert_eq!(first.dropped().len(), 1);
+        assert_eq!(first.dropped_count(), 1);
         let json = serde_json::to_string(&first).unwrap();
         let back: RedactionReport = serde_json::from_str(&json).unwrap();
         assert_eq!(back, first);

@@ -137,7 +137,14 @@ impl StreamRedactor {
                 segment_start = next;
             } else {
                 let has_newline = line_end < batch.len();
-                self.scan_complete_line(engine, &batch[line_start..line_end], has_newline, line_start, true, &mut spans);
+                self.scan_complete_line(
+                    engine,
+                    &batch[line_start..line_end],
+                    has_newline,
+                    line_start,
+                    true,
+                    &mut spans,
+                );
                 if per_line {
                     engine.scan_user(&batch[line_start..line_end], line_start, &mut spans);
                 }

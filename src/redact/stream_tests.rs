@@ -46,7 +46,8 @@ fn pem_block_split_across_tiny_chunks() {
 
 #[test]
 fn unterminated_pem_drops_body_until_a_normal_line() {
-    let input = "-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQC7\nnormal log line here: ok\n";
+    let input =
+        "-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQC7\nnormal log line here: ok\n";
     let (out, _) = run_chunked(&redactor(), input.as_bytes(), &[5]);
     let out = String::from_utf8(out).unwrap();
     assert_eq!(out, "***REDACTED:pem-private-key***\nnormal log line here: ok\n");
@@ -71,7 +72,9 @@ fn long_line_with(secret_at: usize, secret: &str, total: usize) -> String {
 fn secrets_at_window_edges_of_long_lines_are_caught() {
     let secret = "password=EdgeCase123456789";
     let cut = WINDOW - OVERLAP;
-    for at in [10, cut - 12, cut - 5, cut, cut + 3, WINDOW - 12, WINDOW - 3, WINDOW + 1, 2 * WINDOW - OVERLAP - 9, 100_000] {
+    for at in
+        [10, cut - 12, cut - 5, cut, cut + 3, WINDOW - 12, WINDOW - 3, WINDOW + 1, 2 * WINDOW - OVERLAP - 9, 100_000]
+    {
         let line = long_line_with(at, secret, 150_000);
         for sizes in [&[line.len()][..], &[1000, 333], &[WINDOW + 17]] {
             let (out, report) = run_chunked(&redactor(), line.as_bytes(), sizes);
@@ -186,5 +189,19 @@ proptest! {
     #[test]
     fn arbitrary_bytes_never_panic(bytes in prop::collection::vec(any::<u8>(), 0..4096), size in 1usize..512) {
         let _ = run_chunked(&redactor(), &bytes, &[size]);
+    }
+}
+
+#[test]
+fn a_value_running_to_the_end_of_a_long_line_is_masked_whole() {
+    let mut input = String::from("password: ");
+    while input.len() < 3 * WINDOW {
+        input.push_str("word secret-part ");
+    }
+    input.push_str("\nnext: line\n");
+    for sizes in [&[input.len()][..], &[999]] {
+        let (out, report) = run_chunked(&redactor(), input.as_bytes(), sizes);
+        assert_eq!(String::from_utf8(out).unwrap(), "password: ***REDACTED:password***\nnext: line\n");
+        assert_eq!(report.total(), 1);
     }
 }

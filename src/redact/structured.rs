@@ -132,28 +132,32 @@ impl<'a> ObjectRedactor<'a> {
         Ok(())
     }
 
-    fn walk_field(&mut self, key: &str, child: &mut Value, path: &mut Vec<String>, depth: usize) -> Result<(), RedactError> {
+    fn walk_field(
+        &mut self,
+        key: &str,
+        child: &mut Value,
+        path: &mut Vec<String>,
+        depth: usize,
+    ) -> Result<(), RedactError> {
         if self.path_matches(path) {
             self.mask_value(child, PATH_RULE);
             return Ok(());
         }
         // The last-applied annotation (and any other string holding a JSON object or array, as
         // annotations often do) is redacted as the structure it is, not masked or regex-scanned whole.
+        // Not JSON: falls through to the key check and the text detectors.
         if let Value::String(text) = child
             && (key == LAST_APPLIED || looks_like_json_document(text))
+            && let Ok(mut inner) = serde_json::from_str::<Value>(text)
+            && (inner.is_object() || inner.is_array())
         {
-            if let Ok(mut inner) = serde_json::from_str::<Value>(text)
-                && (inner.is_object() || inner.is_array())
-            {
-                let trailing_newline = text.ends_with('\n');
-                self.walk(&mut inner, &mut Vec::new(), depth + 1)?;
-                *text = serde_json::to_string(&inner).map_err(|err| RedactError::Internal(err.to_string()))?;
-                if trailing_newline {
-                    text.push('\n');
-                }
-                return Ok(());
+            let trailing_newline = text.ends_with('\n');
+            self.walk(&mut inner, &mut Vec::new(), depth + 1)?;
+            *text = serde_json::to_string(&inner).map_err(|err| RedactError::Internal(err.to_string()))?;
+            if trailing_newline {
+                text.push('\n');
             }
-            // Not JSON: fall through to the text detectors.
+            return Ok(());
         }
         if let Some(kind) = keys::classify(key.as_bytes())
             && scalar_is_maskable(child)

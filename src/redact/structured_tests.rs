@@ -14,13 +14,13 @@ fn redact(mut obj: serde_json::Value) -> (serde_json::Value, RedactionReport) {
 #[test]
 fn env_values_with_sensitive_names_are_masked() {
     let (obj, report) = redact(json!({"kind": "PodList", "apiVersion": "v1", "items": [{"kind": "Pod",
-        "spec": {"containers": [{"name": "c", "env": [
-            {"name": "DB_PASSWORD", "value": "envPass1"},
-            {"name": "ACCESS_KEY", "value": "litmusAccess"},
-            {"name": "LOG_LEVEL", "value": "debug"},
-            {"name": "TOKEN_FILE", "value": "/var/run/token"},
-            {"name": "SECRET_REF", "valueFrom": {"secretKeyRef": {"name": "s", "key": "password"}}}
-        ]}]}}]}));
+    "spec": {"containers": [{"name": "c", "env": [
+        {"name": "DB_PASSWORD", "value": "envPass1"},
+        {"name": "ACCESS_KEY", "value": "litmusAccess"},
+        {"name": "LOG_LEVEL", "value": "debug"},
+        {"name": "TOKEN_FILE", "value": "/var/run/token"},
+        {"name": "SECRET_REF", "valueFrom": {"secretKeyRef": {"name": "s", "key": "password"}}}
+    ]}]}}]}));
     let env = &obj["items"][0]["spec"]["containers"][0]["env"];
     assert_eq!(env[0]["value"], "***REDACTED:env-secret***");
     assert_eq!(env[1]["value"], "***REDACTED:env-secret***");
@@ -43,7 +43,8 @@ fn last_applied_configuration_is_redacted_structurally() {
     let text = obj.to_string();
     assert!(!text.contains("lastAppliedPw") && !text.contains("bGFzdEFwcGxpZWQ="), "{text}");
     assert!(!text.contains("lastAppliedApiKey"), "{text}");
-    let annotation = obj["metadata"]["annotations"]["kubectl.kubernetes.io/last-applied-configuration"].as_str().unwrap();
+    let annotation =
+        obj["metadata"]["annotations"]["kubectl.kubernetes.io/last-applied-configuration"].as_str().unwrap();
     let reparsed: serde_json::Value = serde_json::from_str(annotation).unwrap();
     assert_eq!(reparsed["metadata"]["name"], "db");
 }
@@ -97,4 +98,39 @@ fn too_deep_objects_fail_closed() {
     let redactor = Redactor::new(&RedactOptions::default()).unwrap();
     let mut report = RedactionReport::default();
     assert!(redactor.redact_object(&mut obj, "deep.json", &mut report).is_err());
+}
+
+fn arbitrary_json() -> impl proptest::strategy::Strategy<Value = serde_json::Value> {
+    use proptest::prelude::*;
+    let leaf = prop_oneof![
+        Just(serde_json::Value::Null),
+        any::<bool>().prop_map(serde_json::Value::Bool),
+        any::<i64>().prop_map(|n| json!(n)),
+        "[ -~]{0,40}".prop_map(serde_json::Value::String),
+        Just(json!("password=PlantedObj1 -----BEGIN PRIVATE KEY-----")),
+    ];
+    leaf.prop_recursive(4, 64, 6, |inner| {
+        prop_oneof![
+            proptest::collection::vec(inner.clone(), 0..6).prop_map(serde_json::Value::Array),
+            proptest::collection::btree_map(
+                prop_oneof![
+                    "[a-z]{1,8}",
+                    Just("name".to_string()),
+                    Just("value".to_string()),
+                    Just("password".to_string())
+                ],
+                inner,
+                0..6
+            )
+            .prop_map(|map| serde_json::Value::Object(map.into_iter().collect())),
+        ]
+    })
+}
+
+proptest::proptest! {
+    #[test]
+    fn arbitrary_objects_never_panic_and_never_keep_the_planted_password(obj in arbitrary_json()) {
+        let (redacted, _) = redact(obj);
+        proptest::prop_assert!(!redacted.to_string().contains("PlantedObj1"));
+    }
 }

@@ -261,7 +261,8 @@ async fn resource_request(
     headers: &HeaderMap,
     body: Bytes,
     group: &str,
-    version: &str,
+    // Any served version is accepted: objects keep the apiVersion they were collected at.
+    _version: &str,
     rest: &[&str],
 ) -> Response {
     let (namespace, plural, name, sub) = match rest {

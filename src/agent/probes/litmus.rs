@@ -66,14 +66,14 @@ fn runtime_socket(ctx: &ProbeContext) -> ProbeResult {
     let Some((first_path, _)) = found.first() else {
         return probe.warn("no known container runtime socket found on this node", evidence, fix);
     };
-    if let Some(runtime) = &node_runtime {
-        if !found.iter().any(|(_, r)| r == runtime) {
-            return probe.warn(
-                format!("the Node runs {runtime} but only sockets of another runtime exist ({first_path})"),
-                evidence,
-                fix,
-            );
-        }
+    if let Some(runtime) = &node_runtime
+        && !found.iter().any(|(_, r)| r == runtime)
+    {
+        return probe.warn(
+            format!("the Node runs {runtime} but only sockets of another runtime exist ({first_path})"),
+            evidence,
+            fix,
+        );
     }
     let paths: Vec<&str> = found.iter().map(|(p, _)| *p).collect();
     probe.pass(format!("runtime socket present: {}", paths.join(", ")), evidence)

@@ -32,20 +32,23 @@ pub(crate) fn meminfo_field(meminfo: &str, key: &str) -> Option<u64> {
 
 /// 2 MiB pages `(total, free)` and the evidence: sysfs per-size counters first, else /proc/meminfo
 /// when the default huge page size is 2048 kB.
-fn hugepage_counts(ctx: &ProbeContext) -> Result<(Option<(u64, u64)>, Vec<Evidence>), super::ReadFailure> {
+/// `(total, free)` 2 MiB pages when known, and the evidence read.
+type HugepageCounts = (Option<(u64, u64)>, Vec<Evidence>);
+
+fn hugepage_counts(ctx: &ProbeContext) -> Result<HugepageCounts, super::ReadFailure> {
     let sys = "/sys/kernel/mm/hugepages/hugepages-2048kB";
     let nr = ctx.host.read(&format!("{sys}/nr_hugepages"))?;
     let free = ctx.host.read(&format!("{sys}/free_hugepages"))?;
-    if let (Some(nr), Some(free)) = (nr, free) {
-        if let (Ok(total), Ok(free)) = (nr.trim().parse::<u64>(), free.trim().parse::<u64>()) {
-            return Ok((
-                Some((total, free)),
-                vec![
-                    Evidence::new(format!("{sys}/nr_hugepages"), total.to_string()),
-                    Evidence::new(format!("{sys}/free_hugepages"), free.to_string()),
-                ],
-            ));
-        }
+    if let (Some(nr), Some(free)) = (nr, free)
+        && let (Ok(total), Ok(free)) = (nr.trim().parse::<u64>(), free.trim().parse::<u64>())
+    {
+        return Ok((
+            Some((total, free)),
+            vec![
+                Evidence::new(format!("{sys}/nr_hugepages"), total.to_string()),
+                Evidence::new(format!("{sys}/free_hugepages"), free.to_string()),
+            ],
+        ));
     }
     let file = "/proc/meminfo";
     let Some(meminfo) = ctx.host.read(file)? else {

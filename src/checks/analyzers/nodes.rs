@@ -130,8 +130,12 @@ pub fn node_report(p: &NodeReportParams, ctx: &Ctx<'_>) -> Vec<Hit> {
             let mut hit = Hit::new(status, node_ref(node), format!("probe {id}: {}", str_at(probe, "message")));
             hit.engine = match str_at(probe, "engine") {
                 // The agent's iSCSI family serves cStor and Jiva; attribute it to the one installed.
-                "iscsi" if ctx.pods.iter().any(|p| p.component.as_ref().is_some_and(|c| c.engine == Engine::Jiva))
-                    && !ctx.pods.iter().any(|p| p.component.as_ref().is_some_and(|c| c.engine == Engine::Cstor)) =>
+                "iscsi"
+                    if ctx.pods.iter().any(|p| p.component.as_ref().is_some_and(|c| c.engine == Engine::Jiva))
+                        && !ctx
+                            .pods
+                            .iter()
+                            .any(|p| p.component.as_ref().is_some_and(|c| c.engine == Engine::Cstor)) =>
                 {
                     Some(Engine::Jiva)
                 }

@@ -273,8 +273,10 @@ fn eligible_nodes(ctx: &Ctx<'_>, ds: &Value) -> Option<(i64, i64)> {
         return None;
     }
     let selector = path(ds, "spec.template.spec.nodeSelector").and_then(Value::as_object);
-    let tolerations: Vec<&Value> =
-        path(ds, "spec.template.spec.tolerations").and_then(Value::as_array).map(|a| a.iter().collect()).unwrap_or_default();
+    let tolerations: Vec<&Value> = path(ds, "spec.template.spec.tolerations")
+        .and_then(Value::as_array)
+        .map(|a| a.iter().collect())
+        .unwrap_or_default();
     let tolerated = |taint: &Value| {
         tolerations.iter().any(|t| {
             let key_ok = match str_at(t, "key") {
@@ -290,13 +292,16 @@ fn eligible_nodes(ctx: &Ctx<'_>, ds: &Value) -> Option<(i64, i64)> {
         .iter()
         .filter(|n| {
             selector.is_none_or(|sel| {
-                sel.iter().all(|(k, v)| n.get("metadata").and_then(|m| m.get("labels")).and_then(|l| l.get(k)) == Some(v))
+                sel.iter()
+                    .all(|(k, v)| n.get("metadata").and_then(|m| m.get("labels")).and_then(|l| l.get(k)) == Some(v))
             })
         })
         .filter(|n| {
-            path(n, "spec.taints").and_then(Value::as_array).into_iter().flatten().all(|taint| {
-                !matches!(str_at(taint, "effect"), "NoSchedule" | "NoExecute") || tolerated(taint)
-            })
+            path(n, "spec.taints")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .all(|taint| !matches!(str_at(taint, "effect"), "NoSchedule" | "NoExecute") || tolerated(taint))
         })
         .count();
     Some((eligible as i64, nodes.len() as i64))
