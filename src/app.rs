@@ -33,6 +33,9 @@ pub async fn run(cli: Cli) -> i32 {
         Command::Check(args) => crate::commands::check(args).await,
         Command::Analyze(args) => crate::commands::analyze_bundle(args).await,
         Command::Ticket(args) => crate::commands::ticket(args).await,
+        Command::Agent(args) => {
+            crate::agent::run(&args).await.map_err(|e| Failure { code: e.exit_code(), message: e.to_string() })
+        }
         Command::Redact(args) => crate::commands::redact(args).await,
     };
     match result {

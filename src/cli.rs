@@ -31,6 +31,8 @@ pub enum Command {
     Redact(RedactArgs),
     /// Open a support ticket with a bundle attached, or attach it to an open ticket.
     Ticket(TicketArgs),
+    /// Run the node agent (DaemonSet mode), or probe this node once with --once.
+    Agent(crate::agent::args::AgentArgs),
 }
 
 /// Output format of reports.

@@ -5,6 +5,7 @@
 //! writer streams the same redacted data into an atomic tar.gz; `serve` answers kubectl from a
 //! bundle; `desk` opens a ticket with it; `agent` runs node pre-flight probes.
 
+pub mod agent;
 pub mod app;
 pub mod bundle;
 pub mod checks;
@@ -16,7 +17,6 @@ pub mod demo;
 pub mod desk;
 pub mod exit;
 pub mod inventory;
-#[path = "redact_shim.rs"]
 pub mod redact;
 pub mod report;
 pub mod resources;
