@@ -604,3 +604,38 @@ fn uploads_the_desk_expired_early_are_sent_again() {
     assert_eq!(tickets.len(), 1);
     assert_attachments_reassemble(&standin, &tickets[0], &bundle, 2);
 }
+
+/// The whole path a customer takes: `collect --demo --ticket` collects, analyses, writes the
+/// bundle, and opens one ticket whose priority, tags and subject come from the real findings, with
+/// the real bundle attached.
+#[test]
+fn collect_with_ticket_attaches_the_collected_bundle() {
+    let dir = tempfile::tempdir().unwrap();
+    let standin = StandIn::start(dir.path(), &[]);
+    let bundle = dir.path().join("demo.tar.gz");
+    let output = Command::new(env!("CARGO_BIN_EXE_mayadiag"))
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("HOME", dir.path())
+        .env("MAYADIAG_DESK_URL", &standin.url)
+        .env("MAYADIAG_DESK_CLIENT_ID", CLIENT_ID)
+        .env("MAYADIAG_DESK_CLIENT_SECRET", SECRET)
+        .env("MAYADIAG_DESK_BACKOFF_BASE_MS", "5")
+        .args(["collect", "--demo", "--output", bundle.to_str().unwrap(), "--ticket", "--yes"])
+        .args(["--description", "io-engine pods crash after node reboot", "--requester", "ops@example.com"])
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    let stdout = text(&output.stdout);
+    assert!(output.status.success(), "{stdout}\n{}", text(&output.stderr));
+    assert!(stdout.contains("/agent/tickets/"), "ticket URL printed: {stdout}");
+    let tickets = standin.tickets();
+    assert_eq!(tickets.len(), 1);
+    let ticket = &tickets[0];
+    assert_eq!(ticket["priority"], "urgent", "the demo's evidence is Sev 0: {ticket}");
+    let tags: Vec<&str> = ticket["tags"].as_array().unwrap().iter().filter_map(|t| t.as_str()).collect();
+    assert!(tags.contains(&"mayadiag") && tags.contains(&"sev-0") && tags.contains(&"mayastor"), "{tags:?}");
+    assert!(ticket["subject"].as_str().unwrap().starts_with("Sev 0"), "{}", ticket["subject"]);
+    assert_attachments_reassemble(&standin, ticket, &bundle, 1);
+    assert_secret_contained(&standin, &output, &bundle);
+}

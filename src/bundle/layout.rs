@@ -114,6 +114,17 @@ pub fn custom_path(resource_id: &str, namespace: Option<&str>) -> String {
     }
 }
 
+/// The newest `lastTimestamp`/`eventTime`/`firstTimestamp` of some events: the best guess of
+/// when a bundle without a manifest (troubleshoot.sh) was collected.
+pub fn newest_event_time<'a>(events: impl IntoIterator<Item = &'a Value>) -> Option<chrono::DateTime<chrono::Utc>> {
+    events
+        .into_iter()
+        .flat_map(|e| ["lastTimestamp", "eventTime", "firstTimestamp"].map(|k| e.get(k).and_then(Value::as_str)))
+        .flatten()
+        .filter_map(|s| s.parse::<chrono::DateTime<chrono::Utc>>().ok())
+        .max()
+}
+
 /// Parse an object file: a `List` object, a JSON array, or (for YAML files) a YAML sequence or list.
 pub fn parse_items(data: &[u8], yaml: bool) -> Result<Vec<Value>, String> {
     let value: Value = if yaml {

@@ -166,13 +166,7 @@ pub fn read_bundle(path: &Path, patterns: &LogPatterns) -> Result<Snapshot, Bund
                     for mut item in items {
                         ensure_type_meta(&mut item, &resource.api_version(), resource.kind);
                         if resource.plural == "events" {
-                            for ts in ["lastTimestamp", "eventTime", "firstTimestamp"] {
-                                if let Some(t) =
-                                    item.get(ts).and_then(Value::as_str).and_then(|s| s.parse::<DateTime<Utc>>().ok())
-                                {
-                                    newest_event = newest_event.max(Some(t));
-                                }
-                            }
+                            newest_event = newest_event.max(layout::newest_event_time([&item]));
                         }
                         builder.add_object(&resource.id(), item);
                     }

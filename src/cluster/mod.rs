@@ -8,6 +8,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
+use chrono::{DateTime, Utc};
 use futures::{Stream, StreamExt};
 use http::{Request, header};
 use http_body_util::BodyExt;
@@ -89,6 +90,18 @@ pub struct Kube {
     timeout: Duration,
     backoff: Backoff,
     limit: Arc<Semaphore>,
+    server_date: Arc<std::sync::Mutex<Option<DateTime<Utc>>>>,
+}
+
+/// What `/version` tells about the API server.
+#[derive(Debug, Clone)]
+pub struct ServerInfo {
+    /// The `/version` document.
+    pub version: Value,
+    /// The server's clock (`Date` header). Recency is judged by the cluster's own clock, which
+    /// wrote every timestamp we read, not by the workstation's; a served bundle reports the time
+    /// it was collected, so replaying it reproduces its analysis.
+    pub date: Option<DateTime<Utc>>,
 }
 
 impl Kube {
@@ -125,6 +138,7 @@ impl Kube {
             timeout,
             backoff: Backoff::kube(),
             limit: Arc::new(Semaphore::new(concurrency.max(1))),
+            server_date: Arc::new(std::sync::Mutex::new(None)),
         })
     }
 
@@ -134,7 +148,13 @@ impl Kube {
     }
 
     /// Fetch `/version`, turning failure into the one-line "cannot use this cluster" errors.
-    pub async fn version(&self) -> Result<Value, ClusterError> {
+    pub async fn version(&self) -> Result<ServerInfo, ClusterError> {
+        let version = self.version_document().await?;
+        let date = self.server_date.lock().ok().and_then(|d| *d);
+        Ok(ServerInfo { version, date })
+    }
+
+    async fn version_document(&self) -> Result<Value, ClusterError> {
         match self.get_json("/version").await {
             Ok(v) => Ok(v),
             Err(ApiError::Status { code: 401, message, .. }) => {
@@ -197,6 +217,14 @@ impl Kube {
                 _ => {
                     let response = outcome?;
                     if response.status().is_success() {
+                        let date = response
+                            .headers()
+                            .get(header::DATE)
+                            .and_then(|v| v.to_str().ok())
+                            .and_then(|d| DateTime::parse_from_rfc2822(d).ok());
+                        if let (Some(date), Ok(mut slot)) = (date, self.server_date.lock()) {
+                            *slot = Some(date.with_timezone(&Utc));
+                        }
                         return Ok(response);
                     }
                     return Err(status_error(response, self.timeout).await);

@@ -29,7 +29,7 @@ use serde_json::{Value, json};
 use crate::bundle::layout;
 use crate::bundle::reader::ensure_type_meta;
 use crate::cluster::discovery::{self, CustomResource};
-use crate::cluster::{ApiError, ClusterError, Kube};
+use crate::cluster::{ApiError, ClusterError, Kube, ServerInfo};
 use crate::inventory::{self, AGENT_GROUP};
 use crate::redact::{RedactionReport, Redactor, dropped_file_note};
 use crate::resources::{self, BUILTINS, BuiltinResource, Scope};
@@ -240,11 +240,14 @@ pub async fn collect(
     patterns: Arc<LogPatterns>,
     sink: Option<&BundleSink>,
     progress: &dyn Progress,
-    version: Value,
+    server: ServerInfo,
 ) -> Result<Collected, CollectError> {
     let started = Instant::now();
-    // Whole seconds: the manifest stores this time, and `analyze` must see the same instant.
-    let collected_at = Utc::now().with_nanosecond(0).unwrap_or_else(Utc::now);
+    // The cluster's clock, in whole seconds: the manifest stores this time, and `analyze` must
+    // see the same instant.
+    let now = server.date.unwrap_or_else(Utc::now);
+    let collected_at = now.with_nanosecond(0).unwrap_or(now);
+    let version = server.version;
     let cluster_version = version.get("gitVersion").and_then(Value::as_str).map(str::to_string);
     let mut run = Run {
         kube,

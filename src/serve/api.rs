@@ -110,7 +110,15 @@ pub async fn handle(
         }
         return resp;
     }
-    let resp = route(&st, &method, &uri, &headers, body).await;
+    let reference_time = st.store.read().await.reference_time;
+    let mut resp = route(&st, &method, &uri, &headers, body).await;
+    // The bundle's moment is the server's "now": clients judge recency by it, as they would on
+    // the live cluster at collection time.
+    if let Some(t) = reference_time {
+        if let Ok(v) = HeaderValue::from_str(&t.format("%a, %d %b %Y %H:%M:%S GMT").to_string()) {
+            resp.headers_mut().insert(header::DATE, v);
+        }
+    }
     match fault {
         Some(f) if f.drop_after_bytes.is_some() || f.stall_after_bytes.is_some() => break_body(resp, f).await,
         _ => resp,

@@ -173,6 +173,9 @@ impl Store {
             }
             Ok(())
         })?;
+        if store.reference_time.is_none() {
+            store.reference_time = crate::bundle::layout::newest_event_time(store.list("", "events"));
+        }
         store.add_crd_resources();
         store.add_custom_objects(custom);
         if !node_reports.is_empty() {
