@@ -3,6 +3,7 @@
 use clap::Parser;
 
 fn main() {
+    limit_malloc_arenas();
     let cli = mayadiag::cli::Cli::parse();
     // kube and reqwest both use rustls; pick the ring provider once for the whole process.
     let _ = rustls::crypto::ring::default_provider().install_default();
@@ -17,4 +18,15 @@ fn main() {
     // Don't wait for background tasks (stalled streams, servers) at exit.
     runtime.shutdown_timeout(std::time::Duration::from_millis(100));
     std::process::exit(code);
+}
+
+/// glibc gives every thread its own malloc arena; objects parsed on the runtime's worker threads
+/// outlive them there and keep whole arenas resident. One arena cuts collect's peak RSS by about
+/// a quarter on a 3,000-pod cluster at no measurable speed cost (BENCHMARKS.md).
+fn limit_malloc_arenas() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: mallopt only sets an allocator tunable; it is called before any thread exists.
+    unsafe {
+        libc::mallopt(libc::M_ARENA_MAX, 1);
+    }
 }

@@ -181,6 +181,17 @@ pub const BUILTINS: &[BuiltinResource] = &[
     r("apps", "v1", "StatefulSet", "statefulsets", "statefulset", &["sts"], Namespaced, "statefulsets"),
     r("apps", "v1", "ReplicaSet", "replicasets", "replicaset", &["rs"], Namespaced, "replicasets"),
     r("batch", "v1", "Job", "jobs", "job", &[], Namespaced, "jobs"),
+    // Legacy, but `kubectl cluster-info dump` asks for it, so `serve` must know it.
+    r(
+        "",
+        "v1",
+        "ReplicationController",
+        "replicationcontrollers",
+        "replicationcontroller",
+        &["rc"],
+        Namespaced,
+        "replicationcontrollers",
+    ),
     r("", "v1", "Service", "services", "service", &["svc"], Namespaced, "services"),
     r("", "v1", "Endpoints", "endpoints", "endpoints", &["ep"], Namespaced, "endpoints"),
     r("", "v1", "ConfigMap", "configmaps", "configmap", &["cm"], Namespaced, "configmaps"),

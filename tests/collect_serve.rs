@@ -195,6 +195,14 @@ fn pagination_restarts_on_410() {
     assert_eq!(items(&bundle["cluster-resources/pods/openebs.json"]).len(), want, "every pod despite the 410");
 }
 
+/// A kubeconfig for a plain-HTTP server on a local port.
+fn write_plain_kubeconfig(path: &Path, port: u16) {
+    let text = format!(
+        "apiVersion: v1\nkind: Config\nclusters:\n- name: c\n  cluster:\n    server: http://127.0.0.1:{port}\ncontexts:\n- name: c\n  context:\n    cluster: c\n    user: u\ncurrent-context: c\nusers:\n- name: u\n  user: {{}}\n"
+    );
+    std::fs::write(path, text).unwrap();
+}
+
 /// The cluster does not answer: a clear error naming the server and the fix, and no file at all.
 #[test]
 fn unreachable_cluster_gives_clear_error_and_no_file() {
@@ -202,17 +210,20 @@ fn unreachable_cluster_gives_clear_error_and_no_file() {
     // A port nobody listens on.
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let kc = tmp.path().join("kc");
-    std::fs::write(&kc, format!("apiVersion: v1\nkind: Config\nclusters:\n- name: c\n  cluster:\n    server: http://127.0.0.1:{port}\ncontexts:\n- name: c\n  context:\n    cluster: c\n    user: u\ncurrent-context: c\nusers:\n- name: u\n  user: {{}}\n")).unwrap();
+    write_plain_kubeconfig(&kc, port);
     let out = tmp.path().join("never.tar.gz");
-    let o = run(&[
-        "collect",
-        "--kubeconfig",
-        kc.to_str().unwrap(),
-        "--output",
-        out.to_str().unwrap(),
-        "--request-timeout",
-        "2s",
-    ]);
+    let collect = |timeout: &str| {
+        run(&[
+            "collect",
+            "--kubeconfig",
+            kc.to_str().unwrap(),
+            "--output",
+            out.to_str().unwrap(),
+            "--request-timeout",
+            timeout,
+        ])
+    };
+    let o = collect("2s");
     let (_, stderr) = texts(&o);
     assert_eq!(o.status.code(), Some(1), "{stderr}");
     assert!(
@@ -226,16 +237,8 @@ fn unreachable_cluster_gives_clear_error_and_no_file() {
     // A server that accepts connections and never answers.
     let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let port = silent.local_addr().unwrap().port();
-    std::fs::write(&kc, format!("apiVersion: v1\nkind: Config\nclusters:\n- name: c\n  cluster:\n    server: http://127.0.0.1:{port}\ncontexts:\n- name: c\n  context:\n    cluster: c\n    user: u\ncurrent-context: c\nusers:\n- name: u\n  user: {{}}\n")).unwrap();
-    let o = run(&[
-        "collect",
-        "--kubeconfig",
-        kc.to_str().unwrap(),
-        "--output",
-        out.to_str().unwrap(),
-        "--request-timeout",
-        "1s",
-    ]);
+    write_plain_kubeconfig(&kc, port);
+    let o = collect("1s");
     let (_, stderr) = texts(&o);
     assert_eq!(o.status.code(), Some(1), "{stderr}");
     assert!(stderr.contains("cannot reach") && stderr.contains("timed out"), "{stderr}");

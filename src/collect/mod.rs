@@ -189,7 +189,7 @@ impl<'a> Run<'a> {
             Some((kind, api_version)) => {
                 json!({"kind": format!("{kind}List"), "apiVersion": api_version, "metadata": {}, "items": items})
             }
-            None => Value::Array(items.clone()),
+            None => Value::Array(items),
         };
         let data = serde_json::to_vec_pretty(&body).unwrap_or_default();
         let items = match body {
@@ -384,10 +384,25 @@ pub async fn collect(
     let cr_results: Vec<(CustomResource, Result<Vec<Value>, ApiError>, Duration)> =
         custom.iter().cloned().zip(ordered(jobs, opts.concurrency).await).map(|(c, (r, d))| (c, r, d)).collect();
 
-    // Which namespaces matter.
-    let pvs = cluster_lists.get("persistentvolumes").cloned().unwrap_or_default();
-    let scs = cluster_lists.get("storageclasses").cloned().unwrap_or_default();
-    let namespaces = relevant_namespaces(&all_pods, &all_pvcs, &pvs, &scs, &cr_results);
+    // Which namespaces matter, and which logs to take (decided now, so the cluster-wide pod and
+    // PVC lists can be handed out by namespace instead of copied).
+    let (namespaces, jobs_spec) = {
+        let empty = Vec::new();
+        let pvs = cluster_lists.get("persistentvolumes").unwrap_or(&empty);
+        let scs = cluster_lists.get("storageclasses").unwrap_or(&empty);
+        let namespaces = relevant_namespaces(&all_pods, &all_pvcs, pvs, scs, &cr_results);
+        let targets = chaos_targets(&cr_results);
+        let jobs = log_jobs(&all_pods, &targets, &namespaces, opts, &all_pvcs, pvs, scs);
+        (namespaces, jobs)
+    };
+    let mut pods_by_ns: BTreeMap<String, Vec<Value>> = BTreeMap::new();
+    for p in all_pods {
+        pods_by_ns.entry(meta_str(&p, "namespace").to_string()).or_default().push(p);
+    }
+    let mut pvcs_by_ns: BTreeMap<String, Vec<Value>> = BTreeMap::new();
+    for p in all_pvcs {
+        pvcs_by_ns.entry(meta_str(&p, "namespace").to_string()).or_default().push(p);
+    }
 
     // Write cluster-scoped kinds now (fixed order).
     for b in &cluster_kinds {
@@ -459,10 +474,8 @@ pub async fn collect(
         let page = opts.page_size;
         let (b, ns) = (*b, ns.clone());
         let prefetched: Option<Vec<Value>> = match b.plural {
-            "pods" => Some(all_pods.iter().filter(|p| meta_str(p, "namespace") == ns).cloned().collect()),
-            "persistentvolumeclaims" => {
-                Some(all_pvcs.iter().filter(|p| meta_str(p, "namespace") == ns).cloned().collect())
-            }
+            "pods" => Some(pods_by_ns.remove(&ns).unwrap_or_default()),
+            "persistentvolumeclaims" => Some(pvcs_by_ns.remove(&ns).unwrap_or_default()),
             _ => None,
         };
         jobs.push(async move {
@@ -527,7 +540,6 @@ pub async fn collect(
     }
 
     // Custom resources: files per namespace; NodeReports into node-reports/.
-    let targets = chaos_targets(&cr_results);
     for (cr, result, took) in cr_results {
         let id = cr.id();
         match result {
@@ -587,7 +599,6 @@ pub async fn collect(
     }
 
     // Logs.
-    let jobs_spec = log_jobs(&all_pods, &targets, &namespaces, opts, &all_pvcs, &pvs, &scs);
     progress.phase("logs", jobs_spec.len() as u64);
     collect_logs(&mut run, jobs_spec).await?;
 
@@ -815,19 +826,20 @@ fn pod_unhealthy(pod: &Value) -> bool {
 async fn collect_logs(run: &mut Run<'_>, jobs: Vec<LogJob>) -> Result<(), CollectError> {
     let t = Instant::now();
     let budget = Arc::new(std::sync::atomic::AtomicBool::new(false));
-    let mut futures = Vec::new();
-    for job in jobs.iter().cloned() {
-        let kube = run.kube.clone();
-        let redactor = run.redactor.clone();
-        let over = budget.clone();
-        futures.push(async move {
+    let budget_flag = budget.clone();
+    // Futures are made as the window advances, not up front: one per log would be thousands of
+    // idle state machines on a big cluster.
+    let (kube, redactor) = (run.kube.clone(), run.redactor.clone());
+    let fetches = jobs.iter().cloned().map(move |job| {
+        let (kube, redactor, over) = (kube.clone(), redactor.clone(), budget_flag.clone());
+        tokio::spawn(async move {
             if over.load(std::sync::atomic::Ordering::Relaxed) {
                 return None;
             }
             Some(logs::fetch(&kube, &redactor, job).await)
-        });
-    }
-    let mut stream = futures::stream::iter(futures.into_iter().map(tokio::spawn)).buffered(run.opts.concurrency.max(1));
+        })
+    });
+    let mut stream = futures::stream::iter(fetches).buffered(run.opts.concurrency.max(1));
     let mut index = 0usize;
     let (mut ok, mut failed, mut skipped) = (0u64, 0u64, 0u64);
     while let Some(result) = stream.next().await {
