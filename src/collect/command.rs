@@ -188,7 +188,15 @@ pub async fn run(args: CollectArgs) -> Result<i32, Failure> {
     drop(target);
     if let Some(ticket) = args.ticket {
         // The bundle is written and kept whatever happens to the ticket.
-        return crate::commands::send_ticket(&output, ticket, &args.desk).await;
+        return crate::commands::send_ticket(&output, ticket, &args.desk).await.map_err(|mut f| {
+            f.message = format!(
+                "{} (the bundle is kept at {}; send it later with `mayadiag ticket --bundle {}`, which resumes)",
+                f.message,
+                output.display(),
+                output.display()
+            );
+            f
+        });
     }
     Ok(exit::OK)
 }

@@ -948,3 +948,41 @@ pub fn manifest(
         files,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn ids_used_by_the_scheduler_are_in_the_catalogue() {
+        for id in ["pods", "persistentvolumeclaims", "events"] {
+            assert_eq!(builtin(id).id(), id);
+        }
+    }
+
+    #[test]
+    fn unhealthy_pods_are_the_ones_check_reads() {
+        let running = json!({"status": {"phase": "Running", "containerStatuses": [{"ready": true, "restartCount": 0, "state": {"running": {}}}]}});
+        let restarting = json!({"status": {"phase": "Running", "containerStatuses": [{"ready": true, "restartCount": 2, "state": {"running": {}}}]}});
+        let pending = json!({"status": {"phase": "Pending"}});
+        assert!(!pod_unhealthy(&running));
+        assert!(pod_unhealthy(&restarting));
+        assert!(pod_unhealthy(&pending));
+    }
+
+    #[test]
+    fn openebs_claims_by_volume_or_class() {
+        let pvs = vec![json!({"metadata": {"name": "pv-1"}, "spec": {"csi": {"driver": "local.csi.openebs.io"}}})];
+        let scs = vec![json!({"metadata": {"name": "openebs-hostpath"}, "provisioner": "openebs.io/local"})];
+        let pvcs = vec![
+            json!({"metadata": {"name": "bound", "namespace": "a"}, "spec": {"volumeName": "pv-1"}}),
+            json!({"metadata": {"name": "pending", "namespace": "b"}, "spec": {"storageClassName": "openebs-hostpath"}}),
+            json!({"metadata": {"name": "other", "namespace": "c"}, "spec": {"storageClassName": "gp2"}}),
+        ];
+        let claims = openebs_claims(&pvcs, &pvs, &scs);
+        assert!(claims.contains(&("a".into(), "bound".into())));
+        assert!(claims.contains(&("b".into(), "pending".into())));
+        assert_eq!(claims.len(), 2);
+    }
+}
