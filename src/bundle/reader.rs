@@ -160,7 +160,15 @@ pub fn read_bundle(path: &Path, patterns: &LogPatterns) -> Result<Snapshot, Bund
     let mut collected_at: Option<DateTime<Utc>> = None;
     let mut newest_event: Option<DateTime<Utc>> = None;
     visit_bundle(path, |rel, data| {
-        match layout::classify(rel) {
+        let entry = layout::classify(rel);
+        let holds_data =
+            matches!(entry, Entry::Builtin { .. } | Entry::Custom { .. } | Entry::Log(_) | Entry::NodeReport { .. });
+        if let Some(reason) = crate::redact::parse_dropped_file_note(&data).filter(|_| holds_data) {
+            // A file the collector dropped because its redaction failed: the same gap it recorded.
+            builder.add_gap(rel, crate::redact::dropped_gap_reason(&reason));
+            return Ok(());
+        }
+        match entry {
             Entry::Builtin { resource, .. } => match layout::parse_items(&data, false) {
                 Ok(items) => {
                     for mut item in items {
@@ -239,6 +247,20 @@ mod tests {
             assert!(snap.meta.cluster_version.is_some(), "{name}: version");
             assert!(snap.objects("pods").iter().all(|p| p["kind"] == "Pod"));
         }
+    }
+
+    #[test]
+    fn dropped_files_become_the_collectors_gap() {
+        let dir = tempfile::tempdir().unwrap();
+        let pods = dir.path().join("cluster-resources/pods");
+        fs::create_dir_all(&pods).unwrap();
+        fs::write(dir.path().join("version.yaml"), "kind: SupportBundle\n").unwrap();
+        let rel = "cluster-resources/pods/openebs.json";
+        fs::write(dir.path().join(rel), crate::redact::dropped_file_note(rel, "nested too deep")).unwrap();
+        let snap = read_bundle(dir.path(), &LogPatterns::empty()).unwrap();
+        assert_eq!(snap.gaps().len(), 1);
+        assert_eq!(snap.gaps()[0].what, rel);
+        assert_eq!(snap.gaps()[0].reason, crate::redact::dropped_gap_reason("nested too deep"));
     }
 
     #[test]

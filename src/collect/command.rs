@@ -115,6 +115,7 @@ pub async fn run(args: CollectArgs) -> Result<i32, Failure> {
             "--no-redact sends unredacted secrets to whoever gets the bundle; add --yes to confirm",
         ));
     }
+    let mut interrupt = crate::serve::command::Interrupt::catch();
     let redactor = Arc::new(redactor_from(&args.redact, args.no_redact, Vec::new())?);
     let target = connect(&args.kube, args.demo, args.concurrency as usize).await?;
     let version = target.kube.version().await.map_err(Failure::runtime)?;
@@ -150,7 +151,7 @@ pub async fn run(args: CollectArgs) -> Result<i32, Failure> {
     let patterns = Arc::new(crate::commands::log_patterns(&args.check)?);
     let collected = tokio::select! {
         r = collect(&target.kube, &opts, redactor.clone(), patterns, Some(&sink), progress.as_ref(), version) => r,
-        _ = tokio::signal::ctrl_c() => {
+        _ = interrupt.recv() => {
             progress.done();
             let _ = sink.abort().await;
             eprintln!("mayadiag: interrupted; removed the partial bundle {}", crate::bundle::partial_path(&output).display());

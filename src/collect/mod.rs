@@ -181,7 +181,7 @@ impl<'a> Run<'a> {
             let mut dropped = RedactionReport::default();
             dropped.record_dropped(&rel, &reason);
             self.report.merge(dropped);
-            self.builder.add_gap(rel.clone(), format!("dropped: redaction failed ({reason})"));
+            self.builder.add_gap(rel.clone(), crate::redact::dropped_gap_reason(&reason));
             return self.write(rel.clone(), dropped_file_note(&rel, &reason).into_bytes()).await;
         }
         self.report.merge(file_report);
@@ -559,7 +559,9 @@ pub async fn collect(
                         let mut file_report = RedactionReport::default();
                         crate::snapshot::strip_noise(&mut report);
                         if let Err(e) = run.redactor.redact_object(&mut report, &rel, &mut file_report) {
-                            run.write(rel.clone(), dropped_file_note(&rel, &e.to_string()).into_bytes()).await?;
+                            let reason = e.to_string();
+                            run.builder.add_gap(rel.clone(), crate::redact::dropped_gap_reason(&reason));
+                            run.write(rel.clone(), dropped_file_note(&rel, &reason).into_bytes()).await?;
                             continue;
                         }
                         run.report.merge(file_report);
@@ -880,7 +882,7 @@ async fn collect_logs(run: &mut Run<'_>, jobs: Vec<LogJob>) -> Result<(), Collec
                     let mut dropped = RedactionReport::default();
                     dropped.record_dropped(&rel, reason);
                     run.report.merge(dropped);
-                    run.builder.add_gap(rel.clone(), format!("dropped: redaction failed ({reason})"));
+                    run.builder.add_gap(rel.clone(), crate::redact::dropped_gap_reason(&reason));
                     run.write(rel.clone(), dropped_file_note(&rel, reason).into_bytes()).await?;
                     continue;
                 }

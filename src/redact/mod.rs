@@ -138,9 +138,30 @@ pub fn dropped_file_note(file: &str, reason: &str) -> String {
     )
 }
 
+/// The reason in a note written by [`dropped_file_note`], if `data` is one: readers record the same
+/// gap the collector did instead of treating the note as content.
+pub fn parse_dropped_file_note(data: &[u8]) -> Option<String> {
+    let text = std::str::from_utf8(data.get(..data.len().min(8192))?).ok()?;
+    let rest = text
+        .strip_prefix("mayadiag: this file was removed from the bundle because redacting it failed (fail closed).\n")?;
+    rest.lines().find_map(|l| l.strip_prefix("reason: ")).map(str::to_string)
+}
+
+/// The gap a dropped file leaves in a snapshot (same text live and when reading the bundle).
+pub fn dropped_gap_reason(reason: &str) -> String {
+    format!("dropped: redaction failed ({reason})")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn dropped_notes_round_trip() {
+        let note = dropped_file_note("cluster-resources/pods/x.json", "too deep");
+        assert_eq!(parse_dropped_file_note(note.as_bytes()).as_deref(), Some("too deep"));
+        assert_eq!(parse_dropped_file_note(b"{\"kind\": \"PodList\"}"), None);
+    }
 
     fn assert_send_sync<T: Send + Sync>() {}
     fn assert_send_static<T: Send + 'static>() {}

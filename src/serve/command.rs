@@ -59,3 +59,43 @@ pub async fn wait_for_shutdown() {
         let _ = tokio::signal::ctrl_c().await;
     }
 }
+
+/// Ctrl-C, registered when created: a signal that arrives before anyone waits is not lost to the
+/// default action (which would kill the process and leave a partial bundle behind).
+pub struct Interrupt {
+    #[cfg(unix)]
+    signal: Option<tokio::signal::unix::Signal>,
+}
+
+impl Interrupt {
+    /// Start catching SIGINT now.
+    pub fn catch() -> Interrupt {
+        #[cfg(unix)]
+        {
+            Interrupt { signal: tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt()).ok() }
+        }
+        #[cfg(not(unix))]
+        {
+            Interrupt {}
+        }
+    }
+
+    /// Wait for the signal.
+    pub async fn recv(&mut self) {
+        #[cfg(unix)]
+        {
+            match &mut self.signal {
+                Some(s) => {
+                    s.recv().await;
+                }
+                None => {
+                    let _ = tokio::signal::ctrl_c().await;
+                }
+            }
+        }
+        #[cfg(not(unix))]
+        {
+            let _ = tokio::signal::ctrl_c().await;
+        }
+    }
+}

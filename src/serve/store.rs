@@ -136,7 +136,7 @@ impl Store {
         visit_bundle(path, |rel, data| {
             match layout::classify(rel) {
                 Entry::Builtin { resource, .. } => {
-                    let items = layout::parse_items(&data, false).map_err(|reason| member_error(path, rel, reason))?;
+                    let Some(items) = readable_items(rel, &data, false) else { return Ok(()) };
                     let key = (resource.group.to_string(), resource.plural.to_string());
                     let list = store.objects.entry(key).or_default();
                     for mut item in items {
@@ -145,7 +145,7 @@ impl Store {
                     }
                 }
                 Entry::Custom { resource_id, yaml, .. } => {
-                    let items = layout::parse_items(&data, yaml).map_err(|reason| member_error(path, rel, reason))?;
+                    let Some(items) = readable_items(rel, &data, yaml) else { return Ok(()) };
                     custom.entry(resource_id).or_default().extend(items);
                 }
                 Entry::Log(key) => {
@@ -327,8 +327,20 @@ impl Store {
     }
 }
 
-fn member_error(path: &Path, rel: &str, reason: String) -> BundleError {
-    BundleError::Member { path: path.to_path_buf(), member: rel.to_string(), reason }
+/// The objects of a list file; a file the collector dropped (failed redaction) or one that does
+/// not parse is skipped with a warning, so the rest of the bundle can still be served.
+fn readable_items(rel: &str, data: &[u8], yaml: bool) -> Option<Vec<Value>> {
+    if let Some(reason) = crate::redact::parse_dropped_file_note(data) {
+        eprintln!("mayadiag: {rel} was dropped at collection ({reason}); not served");
+        return None;
+    }
+    match layout::parse_items(data, yaml) {
+        Ok(items) => Some(items),
+        Err(reason) => {
+            eprintln!("mayadiag: skipping {rel}: {reason}");
+            None
+        }
+    }
 }
 
 /// Server-side-apply-like merge: maps merge recursively, everything else is replaced.
