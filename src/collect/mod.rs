@@ -185,27 +185,31 @@ impl<'a> Run<'a> {
             return self.write(rel.clone(), dropped_file_note(&rel, &reason).into_bytes()).await;
         }
         self.report.merge(file_report);
-        let body = match list_meta {
+        let data = match list_meta {
             Some((kind, api_version)) => {
-                json!({"kind": format!("{kind}List"), "apiVersion": api_version, "metadata": {}, "items": items})
+                let list = ListFile { api_version, items: &items, kind: format!("{kind}List"), metadata: json!({}) };
+                serde_json::to_vec_pretty(&list)
             }
-            None => Value::Array(items),
-        };
-        let data = serde_json::to_vec_pretty(&body).unwrap_or_default();
-        let items = match body {
-            Value::Object(mut m) => match m.remove("items") {
-                Some(Value::Array(v)) => v,
-                _ => Vec::new(),
-            },
-            Value::Array(v) => v,
-            _ => Vec::new(),
-        };
+            None => serde_json::to_vec_pretty(&items),
+        }
+        .unwrap_or_default();
         self.objects += items.len();
         for item in items {
             self.builder.add_object(resource_id, item);
         }
         self.write(rel, data).await
     }
+}
+
+/// A built-in list file as written: fields in the order serde_json's sorted maps would give them,
+/// so the bytes are those of the equivalent `Value`.
+#[derive(serde::Serialize)]
+struct ListFile<'a> {
+    #[serde(rename = "apiVersion")]
+    api_version: &'a str,
+    items: &'a [Value],
+    kind: String,
+    metadata: Value,
 }
 
 /// Run `futures` with at most `n` in flight, yielding results in input order.
