@@ -6,8 +6,8 @@
 //! and provisioner strings (`domain.md` §1). The same functions serve the live collector (which
 //! pods' logs to take, which namespaces matter) and the checks (which engine a finding is about).
 
+use crate::frozen::{FrozenValue, JsonRead};
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
 
 /// An OpenEBS engine, or Litmus.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -95,8 +95,8 @@ pub struct Component {
     pub data_path: bool,
 }
 
-fn label<'a>(obj: &'a Value, key: &str) -> Option<&'a str> {
-    obj.get("metadata")?.get("labels")?.get(key)?.as_str()
+fn label<'a, V: JsonRead>(obj: &'a V, key: &str) -> Option<&'a str> {
+    obj.field("metadata")?.field("labels")?.field(key)?.text()
 }
 
 fn component(engine: Engine, name: &str, data_path: bool) -> Option<Component> {
@@ -104,9 +104,9 @@ fn component(engine: Engine, name: &str, data_path: bool) -> Option<Component> {
 }
 
 /// Classify a pod (or any object with pod-template labels) by its labels.
-pub fn classify_pod(pod: &Value) -> Option<Component> {
+pub fn classify_pod<V: JsonRead>(pod: &V) -> Option<Component> {
     use Engine::*;
-    let name = pod.get("metadata").and_then(|m| m.get("name")).and_then(Value::as_str).unwrap_or("");
+    let name = crate::snapshot::meta_str(pod, "name");
     let app = label(pod, "app").unwrap_or("");
     let comp_name = label(pod, "openebs.io/component-name").unwrap_or("");
     let name_label = label(pod, "name").unwrap_or("");
@@ -313,14 +313,14 @@ pub const AGENT_GROUP: &str = "mayadiag.io";
 
 /// The engine of a PersistentVolume: CSI driver, then `openebs.io/cas-type`, then the
 /// provisioned-by annotation.
-pub fn engine_for_pv(pv: &Value) -> Option<Engine> {
-    if let Some(driver) = pv.pointer("/spec/csi/driver").and_then(Value::as_str) {
+pub fn engine_for_pv<V: JsonRead>(pv: &V) -> Option<Engine> {
+    if let Some(driver) = pv.at_pointer("/spec/csi/driver").and_then(V::text) {
         if let Some(e) = engine_for_driver(driver) {
             return Some(e);
         }
     }
     let cas = label(pv, "openebs.io/cas-type")
-        .or_else(|| pv.pointer("/metadata/annotations/openebs.io~1cas-type").and_then(Value::as_str));
+        .or_else(|| pv.at_pointer("/metadata/annotations/openebs.io~1cas-type").and_then(V::text));
     if let Some(cas) = cas {
         return Some(match cas {
             "local-hostpath" | "local-device" | "local" => Engine::Hostpath,
@@ -332,8 +332,8 @@ pub fn engine_for_pv(pv: &Value) -> Option<Engine> {
             _ => Engine::Legacy,
         });
     }
-    pv.pointer("/metadata/annotations/pv.kubernetes.io~1provisioned-by")
-        .and_then(Value::as_str)
+    pv.at_pointer("/metadata/annotations/pv.kubernetes.io~1provisioned-by")
+        .and_then(V::text)
         .and_then(engine_for_driver)
 }
 
@@ -370,17 +370,17 @@ pub struct EngineReport {
     pub signals: Vec<String>,
 }
 
-fn pod_ready(pod: &Value) -> bool {
-    let phase = pod.pointer("/status/phase").and_then(Value::as_str).unwrap_or("");
+fn pod_ready(pod: &FrozenValue) -> bool {
+    let phase = pod.pointer("/status/phase").and_then(FrozenValue::as_str).unwrap_or("");
     if phase == "Succeeded" {
         return true;
     }
-    let statuses = pod.pointer("/status/containerStatuses").and_then(Value::as_array);
+    let statuses = pod.pointer("/status/containerStatuses").and_then(FrozenValue::as_array);
     phase == "Running"
-        && statuses.is_some_and(|cs| cs.iter().all(|c| c.get("ready").and_then(Value::as_bool).unwrap_or(false)))
+        && statuses.is_some_and(|cs| cs.iter().all(|c| c.get("ready").and_then(FrozenValue::as_bool).unwrap_or(false)))
 }
 
-fn pod_version(pod: &Value, engine: Engine) -> Option<String> {
+fn pod_version(pod: &FrozenValue, engine: Engine) -> Option<String> {
     let key = if engine == Engine::Litmus { "litmuschaos.io/version" } else { "openebs.io/version" };
     if let Some(v) = label(pod, key) {
         return Some(v.to_string());
@@ -389,7 +389,7 @@ fn pod_version(pod: &Value, engine: Engine) -> Option<String> {
     pod.pointer("/spec/containers")?
         .as_array()?
         .iter()
-        .filter_map(|c| c.get("image").and_then(Value::as_str))
+        .filter_map(|c| c.get("image").and_then(FrozenValue::as_str))
         .find(|i| i.contains(vendor))
         .and_then(|i| {
             let tail = i.rsplit('/').next()?;
@@ -409,7 +409,7 @@ pub fn detect_engines(snap: &crate::snapshot::Snapshot) -> Vec<EngineReport> {
         }
     }
     for sc in snap.objects("storageclasses.storage.k8s.io") {
-        let prov = sc.get("provisioner").and_then(Value::as_str).unwrap_or("");
+        let prov = sc.get("provisioner").and_then(FrozenValue::as_str).unwrap_or("");
         if let Some(e) = engine_for_driver(prov) {
             signals
                 .entry(e)
@@ -418,8 +418,8 @@ pub fn detect_engines(snap: &crate::snapshot::Snapshot) -> Vec<EngineReport> {
         }
     }
     for crd in snap.objects("customresourcedefinitions.apiextensions.k8s.io") {
-        let group = crd.pointer("/spec/group").and_then(Value::as_str).unwrap_or("");
-        let kind = crd.pointer("/spec/names/kind").and_then(Value::as_str).unwrap_or("");
+        let group = crd.pointer("/spec/group").and_then(FrozenValue::as_str).unwrap_or("");
+        let kind = crd.pointer("/spec/names/kind").and_then(FrozenValue::as_str).unwrap_or("");
         if let Some(e) = engine_for_crd(group, kind) {
             signals.entry(e).or_default().push(format!("CRD {}", crate::snapshot::meta_str(crd, "name")));
         }
@@ -469,7 +469,7 @@ pub fn detect_engines(snap: &crate::snapshot::Snapshot) -> Vec<EngineReport> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
+    use serde_json::{Value, json};
 
     fn pod(labels: Value) -> Value {
         json!({"metadata": {"name": "p", "labels": labels}})

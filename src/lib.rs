@@ -16,6 +16,7 @@ pub mod commands;
 pub mod demo;
 pub mod desk;
 pub mod exit;
+pub mod frozen;
 pub mod inventory;
 pub mod redact;
 pub mod report;

@@ -7,8 +7,9 @@
 //! redacted objects and the kept log bytes), and [`SnapshotBuilder::finish`] puts everything in a
 //! canonical order.
 //!
-//! Memory: objects are kept as `serde_json::Value` minus `metadata.managedFields`; events, the
-//! most numerous kind, are kept as compact [`EventRecord`]s; logs are never kept, only the
+//! Memory: objects are kept as [`FrozenValue`]s (sorted slices with shared strings, a third of
+//! the size of `serde_json::Value`) minus `metadata.managedFields`; events, the most numerous
+//! kind, are kept as compact [`EventRecord`]s; logs are never kept, only the
 //! matches of the log patterns the check set asked for ([`LogPatterns`]), found while the bytes
 //! stream past.
 
@@ -18,6 +19,8 @@ use chrono::{DateTime, Utc};
 use regex::bytes::{Regex, RegexSet};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+
+use crate::frozen::{FrozenValue, Interner, JsonRead};
 
 /// Where a snapshot came from.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
@@ -276,21 +279,19 @@ pub struct CollectionGap {
 pub struct Snapshot {
     /// Facts about the snapshot.
     pub meta: SnapshotMeta,
-    objects: BTreeMap<String, Vec<Value>>,
+    objects: BTreeMap<String, Vec<FrozenValue>>,
     events: Vec<EventRecord>,
     logs: BTreeMap<LogKey, LogMeta>,
     log_hits: BTreeMap<LogKey, Vec<PatternHit>>,
-    node_reports: Vec<Value>,
+    node_reports: Vec<FrozenValue>,
     gaps: Vec<CollectionGap>,
 }
-
-static EMPTY: Vec<Value> = Vec::new();
 
 impl Snapshot {
     /// All objects of a resource (`pods`, `deployments.apps`, `cstorvolumes.cstor.openebs.io`),
     /// sorted by namespace and name. Events are not here: see [`Snapshot::events`].
-    pub fn objects(&self, resource_id: &str) -> &[Value] {
-        self.objects.get(resource_id).map_or(&EMPTY[..], |v| &v[..])
+    pub fn objects(&self, resource_id: &str) -> &[FrozenValue] {
+        self.objects.get(resource_id).map_or(&[], |v| &v[..])
     }
 
     /// Every resource id that has at least one object.
@@ -299,8 +300,10 @@ impl Snapshot {
     }
 
     /// One object by namespace (empty for cluster-scoped) and name.
-    pub fn get(&self, resource_id: &str, namespace: &str, name: &str) -> Option<&Value> {
-        self.objects(resource_id).iter().find(|o| meta_str(o, "namespace") == namespace && meta_str(o, "name") == name)
+    pub fn get(&self, resource_id: &str, namespace: &str, name: &str) -> Option<&FrozenValue> {
+        self.objects(resource_id)
+            .iter()
+            .find(|o| meta_str(*o, "namespace") == namespace && meta_str(*o, "name") == name)
     }
 
     /// All events, sorted by namespace and name.
@@ -336,7 +339,7 @@ impl Snapshot {
     }
 
     /// NodeReport objects written by the agent (see `agent`).
-    pub fn node_reports(&self) -> &[Value] {
+    pub fn node_reports(&self) -> &[FrozenValue] {
         &self.node_reports
     }
 
@@ -352,16 +355,16 @@ impl Snapshot {
 }
 
 /// `metadata.<field>` of an object as a string, or `""`.
-pub fn meta_str<'a>(obj: &'a Value, field: &str) -> &'a str {
-    obj.get("metadata").and_then(|m| m.get(field)).and_then(Value::as_str).unwrap_or("")
+pub fn meta_str<'a, V: JsonRead>(obj: &'a V, field: &str) -> &'a str {
+    obj.field("metadata").and_then(|m| m.field(field)).and_then(V::text).unwrap_or("")
 }
 
 /// The value at a dotted path (`status.phase`, `spec.drivers`), if present.
-pub fn path<'a>(obj: &'a Value, dotted: &str) -> Option<&'a Value> {
-    dotted.split('.').filter(|s| !s.is_empty()).try_fold(obj, |v, key| match v {
-        Value::Array(items) => key.parse::<usize>().ok().and_then(|i| items.get(i)),
-        _ => v.get(key),
-    })
+pub fn path<'a, V: JsonRead>(obj: &'a V, dotted: &str) -> Option<&'a V> {
+    dotted
+        .split('.')
+        .filter(|s| !s.is_empty())
+        .try_fold(obj, |v, key| v.field(key).or_else(|| key.parse::<usize>().ok().and_then(|i| v.element(i))))
 }
 
 /// Removes what never helps a diagnosis and only costs memory and bytes.
@@ -375,12 +378,14 @@ pub fn strip_noise(obj: &mut Value) {
 #[derive(Debug)]
 pub struct SnapshotBuilder {
     meta: SnapshotMeta,
-    objects: BTreeMap<String, Vec<Value>>,
+    objects: BTreeMap<String, Vec<FrozenValue>>,
     events: Vec<EventRecord>,
     logs: BTreeMap<LogKey, LogMeta>,
     log_hits: BTreeMap<LogKey, Vec<PatternHit>>,
-    node_reports: Vec<Value>,
+    node_reports: Vec<FrozenValue>,
     gaps: Vec<CollectionGap>,
+    /// Shares strings across every object of this snapshot; dropped by `finish`.
+    interner: Interner,
 }
 
 impl SnapshotBuilder {
@@ -394,6 +399,7 @@ impl SnapshotBuilder {
             log_hits: BTreeMap::new(),
             node_reports: Vec::new(),
             gaps: Vec::new(),
+            interner: Interner::default(),
         }
     }
 
@@ -411,7 +417,8 @@ impl SnapshotBuilder {
             }
             return;
         }
-        self.objects.entry(resource_id.to_string()).or_default().push(obj);
+        let frozen = self.interner.freeze(obj);
+        self.objects.entry(resource_id.to_string()).or_default().push(frozen);
     }
 
     /// Add an event.
@@ -429,7 +436,8 @@ impl SnapshotBuilder {
 
     /// Add an agent NodeReport.
     pub fn add_node_report(&mut self, report: Value) {
-        self.node_reports.push(report);
+        let frozen = self.interner.freeze(report);
+        self.node_reports.push(frozen);
     }
 
     /// Record something that could not be collected.

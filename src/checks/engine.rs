@@ -3,8 +3,8 @@
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 
+use crate::frozen::FrozenValue;
 use chrono::{DateTime, Utc};
-use serde_json::Value;
 
 use super::model::{CROSS_ENGINE, PodSelector};
 use super::{CheckSet, Finding, ObjectRef, Status, analyzers};
@@ -36,9 +36,9 @@ impl Hit {
 }
 
 /// An object reference for a Kubernetes object.
-pub fn obj_ref(kind: &str, obj: &Value) -> ObjectRef {
+pub fn obj_ref(kind: &str, obj: &FrozenValue) -> ObjectRef {
     ObjectRef {
-        kind: obj.get("kind").and_then(Value::as_str).filter(|k| !k.is_empty()).unwrap_or(kind).to_string(),
+        kind: obj.get("kind").and_then(FrozenValue::as_str).filter(|k| !k.is_empty()).unwrap_or(kind).to_string(),
         namespace: meta_str(obj, "namespace").to_string(),
         name: meta_str(obj, "name").to_string(),
         uid: meta_str(obj, "uid").to_string(),
@@ -49,7 +49,7 @@ pub fn obj_ref(kind: &str, obj: &Value) -> ObjectRef {
 #[derive(Debug)]
 pub struct PodInfo<'a> {
     /// The pod object.
-    pub obj: &'a Value,
+    pub obj: &'a FrozenValue,
     /// Namespace.
     pub ns: &'a str,
     /// Name.
@@ -107,11 +107,11 @@ impl<'a> Ctx<'a> {
             .iter()
             .map(|sc| (meta_str(sc, "name").to_string(), str_at(sc, "provisioner").to_string()))
             .collect();
-        let pvs: HashMap<&str, &Value> =
+        let pvs: HashMap<&str, &FrozenValue> =
             snap.objects("persistentvolumes").iter().map(|pv| (meta_str(pv, "name"), pv)).collect();
         let mut pvc_engine = HashMap::new();
         for pvc in snap.objects("persistentvolumeclaims") {
-            let by_pv = pvs.get(str_at(pvc, "spec.volumeName")).and_then(|pv| engine_for_pv(pv));
+            let by_pv = pvs.get(str_at(pvc, "spec.volumeName")).and_then(|pv| engine_for_pv(*pv));
             let by_sc = sc_provisioner.get(str_at(pvc, "spec.storageClassName")).and_then(|p| engine_for_driver(p));
             if let Some(e) = by_pv.or(by_sc) {
                 pvc_engine.insert((meta_str(pvc, "namespace").to_string(), meta_str(pvc, "name").to_string()), e);
@@ -123,10 +123,10 @@ impl<'a> Ctx<'a> {
             .map(|p| {
                 let ns = meta_str(p, "namespace");
                 let volumes = path(p, "spec.volumes")
-                    .and_then(Value::as_array)
+                    .and_then(FrozenValue::as_array)
                     .into_iter()
                     .flatten()
-                    .filter_map(|v| v.pointer("/persistentVolumeClaim/claimName").and_then(Value::as_str))
+                    .filter_map(|v| v.pointer("/persistentVolumeClaim/claimName").and_then(FrozenValue::as_str))
                     .map(|c| (c.to_string(), pvc_engine.get(&(ns.to_string(), c.to_string())).copied()))
                     .collect();
                 PodInfo {
@@ -142,7 +142,7 @@ impl<'a> Ctx<'a> {
         let mut node_names = BTreeSet::new();
         for n in snap.objects("nodes") {
             node_names.insert(meta_str(n, "name").to_string());
-            if let Some(h) = n.pointer("/metadata/labels/kubernetes.io~1hostname").and_then(Value::as_str) {
+            if let Some(h) = n.pointer("/metadata/labels/kubernetes.io~1hostname").and_then(FrozenValue::as_str) {
                 node_names.insert(h.to_string());
             }
         }
@@ -192,8 +192,8 @@ impl<'a> Ctx<'a> {
 }
 
 /// The string at a dotted path, or `""`.
-pub fn str_at<'v>(obj: &'v Value, dotted: &str) -> &'v str {
-    path(obj, dotted).and_then(Value::as_str).unwrap_or("")
+pub fn str_at<'v>(obj: &'v FrozenValue, dotted: &str) -> &'v str {
+    path(obj, dotted).and_then(FrozenValue::as_str).unwrap_or("")
 }
 
 /// Whether a component matches a selector (without the app-pod case).

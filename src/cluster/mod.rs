@@ -18,7 +18,16 @@ use serde_json::Value;
 use tokio::sync::Semaphore;
 
 use crate::cli::KubeArgs;
+use crate::frozen::{FrozenValue, Interner};
 use crate::retry::{Backoff, RetryAction, is_retryable_status, parse_retry_after};
+
+/// What [`Kube::list_pages`] hands over.
+enum ListPage {
+    /// The items (or table rows) of the next page.
+    Items(Vec<Value>),
+    /// The list restarted from the beginning (410 Gone): drop what came before.
+    Restart,
+}
 
 /// Why the cluster could not be used at all.
 #[derive(Debug, thiserror::Error)]
@@ -267,6 +276,23 @@ impl Kube {
         self.list_as(path, query, page_size, "application/json").await
     }
 
+    /// Like [`Kube::list`], each page frozen as it arrives (without `metadata.managedFields`),
+    /// for lists held while the collection goes on: a page of `serde_json::Value`s is ~3× the
+    /// size of its frozen form, and a cluster-wide pod list is thousands of them.
+    pub async fn list_frozen(&self, path: &str, page_size: usize) -> Result<Vec<FrozenValue>, ApiError> {
+        let mut interner = Interner::default();
+        let mut frozen = Vec::new();
+        self.list_pages(path, "", page_size, "application/json", &mut |page| match page {
+            ListPage::Items(batch) => frozen.extend(batch.into_iter().map(|mut item| {
+                crate::snapshot::strip_noise(&mut item);
+                interner.freeze(item)
+            })),
+            ListPage::Restart => frozen.clear(),
+        })
+        .await?;
+        Ok(frozen)
+    }
+
     /// Like [`Kube::list`] with another representation (e.g. a metadata-only `Table`, whose
     /// `rows` are returned as items; the first page's column definitions come back too).
     pub async fn list_as(
@@ -287,47 +313,68 @@ impl Kube {
         page_size: usize,
         accept: &str,
     ) -> Result<(Vec<Value>, Value), ApiError> {
+        let mut items = Vec::new();
+        let columns = self
+            .list_pages(path, query, page_size, accept, &mut |page| match page {
+                ListPage::Items(batch) => items.extend(batch),
+                ListPage::Restart => items.clear(),
+            })
+            .await?;
+        Ok((items, columns))
+    }
+
+    /// Walk a paginated list, handing each page's items (or table rows) to `on_page` as it
+    /// arrives; returns the table column definitions (null for plain lists). A `410 Gone` on a
+    /// continue token restarts the list from the start (at most three times), announced to
+    /// `on_page` as [`ListPage::Restart`].
+    async fn list_pages(
+        &self,
+        path: &str,
+        query: &str,
+        page_size: usize,
+        accept: &str,
+        on_page: &mut (dyn FnMut(ListPage) + Send),
+    ) -> Result<Value, ApiError> {
         let mut restarts = 0;
-        'restart: loop {
-            let mut items = Vec::new();
-            let mut columns = Value::Null;
-            let mut token: Option<String> = None;
-            loop {
-                let mut q = format!("limit={page_size}");
-                if !query.is_empty() {
-                    q.push('&');
-                    q.push_str(query);
+        let mut columns = Value::Null;
+        let mut token: Option<String> = None;
+        loop {
+            let mut q = format!("limit={page_size}");
+            if !query.is_empty() {
+                q.push('&');
+                q.push_str(query);
+            }
+            if let Some(t) = &token {
+                q.push_str("&continue=");
+                q.push_str(&urlencode(t));
+            }
+            let page = match self.get_bytes(&format!("{path}?{q}"), accept).await {
+                Err(ApiError::Status { code: 410, .. }) if token.is_some() && restarts < 3 => {
+                    restarts += 1;
+                    token = None;
+                    on_page(ListPage::Restart);
+                    continue;
                 }
-                if let Some(t) = &token {
-                    q.push_str("&continue=");
-                    q.push_str(&urlencode(t));
+                other => other?,
+            };
+            let mut page: Value =
+                serde_json::from_slice(&page).map_err(|e| ApiError::Decode(format!("{path}: {e}")))?;
+            if columns.is_null() {
+                if let Some(c) = page.get_mut("columnDefinitions") {
+                    columns = c.take();
                 }
-                let page = match self.get_bytes(&format!("{path}?{q}"), accept).await {
-                    Err(ApiError::Status { code: 410, .. }) if token.is_some() && restarts < 3 => {
-                        restarts += 1;
-                        continue 'restart;
-                    }
-                    other => other?,
-                };
-                let mut page: Value =
-                    serde_json::from_slice(&page).map_err(|e| ApiError::Decode(format!("{path}: {e}")))?;
-                if columns.is_null() {
-                    if let Some(c) = page.get_mut("columnDefinitions") {
-                        columns = c.take();
-                    }
-                }
-                let key = if page.get("rows").is_some() { "rows" } else { "items" };
-                if let Some(Value::Array(batch)) = page.get_mut(key).map(Value::take) {
-                    items.extend(batch);
-                }
-                token = page
-                    .pointer("/metadata/continue")
-                    .and_then(Value::as_str)
-                    .filter(|t| !t.is_empty())
-                    .map(str::to_string);
-                if token.is_none() {
-                    return Ok((items, columns));
-                }
+            }
+            let key = if page.get("rows").is_some() { "rows" } else { "items" };
+            if let Some(Value::Array(batch)) = page.get_mut(key).map(Value::take) {
+                on_page(ListPage::Items(batch));
+            }
+            token = page
+                .pointer("/metadata/continue")
+                .and_then(Value::as_str)
+                .filter(|t| !t.is_empty())
+                .map(str::to_string);
+            if token.is_none() {
+                return Ok(columns);
             }
         }
     }

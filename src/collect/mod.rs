@@ -30,6 +30,7 @@ use crate::bundle::layout;
 use crate::bundle::reader::ensure_type_meta;
 use crate::cluster::discovery::{self, CustomResource};
 use crate::cluster::{ApiError, ClusterError, Kube, ServerInfo};
+use crate::frozen::FrozenValue;
 use crate::inventory::{self, AGENT_GROUP};
 use crate::redact::{RedactionReport, Redactor, dropped_file_note};
 use crate::resources::{self, BUILTINS, BuiltinResource, Scope};
@@ -322,7 +323,7 @@ pub async fn collect(
         jobs.push(timed_list(kube.clone(), builtin(id).list_path(None), opts.page_size));
     }
     let mut results = ordered(jobs, opts.concurrency).await.into_iter();
-    let mut cluster_lists: BTreeMap<&'static str, Vec<Value>> = BTreeMap::new();
+    let mut cluster_lists: BTreeMap<&'static str, Vec<FrozenValue>> = BTreeMap::new();
     for b in &cluster_kinds {
         let Some((result, took)) = results.next() else { break };
         match result {
@@ -376,7 +377,9 @@ pub async fn collect(
     }
     // Only CRDs of the groups we collect.
     if let Some(crds) = cluster_lists.get_mut("customresourcedefinitions") {
-        crds.retain(|c| c.pointer("/spec/group").and_then(Value::as_str).is_some_and(inventory::is_relevant_crd_group));
+        crds.retain(|c| {
+            c.pointer("/spec/group").and_then(FrozenValue::as_str).is_some_and(inventory::is_relevant_crd_group)
+        });
     }
 
     // Custom resources (cluster-wide lists), before namespaces: their namespaces matter too.
@@ -385,7 +388,7 @@ pub async fn collect(
     for cr in &custom {
         jobs.push(timed_list(kube.clone(), cr.list_path(), opts.page_size));
     }
-    let cr_results: Vec<(CustomResource, Result<Vec<Value>, ApiError>, Duration)> =
+    let cr_results: Vec<(CustomResource, Result<Vec<FrozenValue>, ApiError>, Duration)> =
         custom.iter().cloned().zip(ordered(jobs, opts.concurrency).await).map(|(c, (r, d))| (c, r, d)).collect();
 
     // Which namespaces matter, and which logs to take (decided now, so the cluster-wide pod and
@@ -399,11 +402,11 @@ pub async fn collect(
         let jobs = log_jobs(&all_pods, &targets, &namespaces, opts, &all_pvcs, pvs, scs);
         (namespaces, jobs)
     };
-    let mut pods_by_ns: BTreeMap<String, Vec<Value>> = BTreeMap::new();
+    let mut pods_by_ns: BTreeMap<String, Vec<FrozenValue>> = BTreeMap::new();
     for p in all_pods {
         pods_by_ns.entry(meta_str(&p, "namespace").to_string()).or_default().push(p);
     }
-    let mut pvcs_by_ns: BTreeMap<String, Vec<Value>> = BTreeMap::new();
+    let mut pvcs_by_ns: BTreeMap<String, Vec<FrozenValue>> = BTreeMap::new();
     for p in all_pvcs {
         pvcs_by_ns.entry(meta_str(&p, "namespace").to_string()).or_default().push(p);
     }
@@ -417,7 +420,7 @@ pub async fn collect(
                 layout::list_path(b, None),
                 &b.id(),
                 Some((b.kind, &api_version)),
-                items
+                thaw(items)
                     .into_iter()
                     .map(|mut i| {
                         ensure_type_meta(&mut i, &api_version, b.kind);
@@ -477,7 +480,7 @@ pub async fn collect(
         let relevant = namespaces.contains(ns);
         let page = opts.page_size;
         let (b, ns) = (*b, ns.clone());
-        let prefetched: Option<Vec<Value>> = match b.plural {
+        let prefetched: Option<Vec<FrozenValue>> = match b.plural {
             "pods" => Some(pods_by_ns.remove(&ns).unwrap_or_default()),
             "persistentvolumeclaims" => Some(pvcs_by_ns.remove(&ns).unwrap_or_default()),
             _ => None,
@@ -485,7 +488,7 @@ pub async fn collect(
         jobs.push(async move {
             let t = Instant::now();
             let result = match prefetched {
-                Some(items) => Ok(items),
+                Some(items) => Ok(thaw(items)),
                 None if !relevant => Ok(Vec::new()),
                 None if b.plural == "secrets" => list_secrets(&kube, &b.list_path(Some(&ns)), page).await,
                 None => kube.list(&b.list_path(Some(&ns)), "", page).await,
@@ -503,7 +506,7 @@ pub async fn collect(
                 if b.plural == "events" {
                     if let Some(extra) = node_events_by_ns.get(ns) {
                         let seen: BTreeSet<String> = items.iter().map(|e| meta_str(e, "name").to_string()).collect();
-                        items.extend(extra.iter().filter(|e| !seen.contains(meta_str(e, "name"))).cloned());
+                        items.extend(extra.iter().filter(|e| !seen.contains(meta_str(*e, "name"))).cloned());
                     }
                 }
                 let n = items.len() as u64;
@@ -549,7 +552,7 @@ pub async fn collect(
         match result {
             Ok(items) => {
                 let n = items.len() as u64;
-                let items: Vec<Value> = items
+                let items: Vec<Value> = thaw(items)
                     .into_iter()
                     .map(|mut i| {
                         ensure_type_meta(&mut i, &cr.api_version(), &cr.kind);
@@ -629,9 +632,16 @@ pub async fn collect(
     })
 }
 
-async fn timed_list(kube: Kube, path: String, page: usize) -> (Result<Vec<Value>, ApiError>, Duration) {
+/// A list held while the collection goes on (cluster-scoped kinds, all pods and PVCs, custom
+/// resources), so kept frozen until it is written.
+async fn timed_list(kube: Kube, path: String, page: usize) -> (Result<Vec<FrozenValue>, ApiError>, Duration) {
     let t = Instant::now();
-    (kube.list(&path, "", page).await, t.elapsed())
+    (kube.list_frozen(&path, page).await, t.elapsed())
+}
+
+/// Back to `serde_json` for redaction and writing.
+fn thaw(items: Vec<FrozenValue>) -> Vec<Value> {
+    items.iter().map(FrozenValue::to_json).collect()
 }
 
 /// Secrets as metadata only: the Table API returns name, type and key count without the values
@@ -663,11 +673,11 @@ async fn list_secrets(kube: &Kube, path: &str, page: usize) -> Result<Vec<Value>
 /// Namespaces holding OpenEBS/Litmus component pods, custom resources of our groups, or pods and
 /// PVCs on OpenEBS volumes.
 fn relevant_namespaces(
-    pods: &[Value],
-    pvcs: &[Value],
-    pvs: &[Value],
-    scs: &[Value],
-    crs: &[(CustomResource, Result<Vec<Value>, ApiError>, Duration)],
+    pods: &[FrozenValue],
+    pvcs: &[FrozenValue],
+    pvs: &[FrozenValue],
+    scs: &[FrozenValue],
+    crs: &[(CustomResource, Result<Vec<FrozenValue>, ApiError>, Duration)],
 ) -> BTreeSet<String> {
     let mut out = BTreeSet::new();
     for p in pods {
@@ -692,7 +702,9 @@ fn relevant_namespaces(
 
 /// Namespaces and label selectors of the applications ChaosEngines target (`spec.appinfo`): their
 /// pods and events matter when a fault was not reverted.
-fn chaos_targets(crs: &[(CustomResource, Result<Vec<Value>, ApiError>, Duration)]) -> Vec<(String, LabelSelector)> {
+fn chaos_targets(
+    crs: &[(CustomResource, Result<Vec<FrozenValue>, ApiError>, Duration)],
+) -> Vec<(String, LabelSelector)> {
     crs.iter()
         .filter(|(cr, _, _)| cr.group == "litmuschaos.io" && cr.kind == "ChaosEngine")
         .filter_map(|(_, items, _)| items.as_ref().ok())
@@ -701,10 +713,11 @@ fn chaos_targets(crs: &[(CustomResource, Result<Vec<Value>, ApiError>, Duration)
             let info = engine.pointer("/spec/appinfo")?;
             let ns = info
                 .get("appns")
-                .and_then(Value::as_str)
+                .and_then(FrozenValue::as_str)
                 .filter(|s| !s.is_empty())
                 .unwrap_or(meta_str(engine, "namespace"));
-            let selector = LabelSelector::parse(info.get("applabel").and_then(Value::as_str).unwrap_or("")).ok()?;
+            let selector =
+                LabelSelector::parse(info.get("applabel").and_then(FrozenValue::as_str).unwrap_or("")).ok()?;
             Some((ns.to_string(), selector))
         })
         .collect()
@@ -712,18 +725,20 @@ fn chaos_targets(crs: &[(CustomResource, Result<Vec<Value>, ApiError>, Duration)
 
 /// `(namespace, pvc name)` of every PVC on an OpenEBS volume (bound PV of an OpenEBS engine, or
 /// a StorageClass with an OpenEBS provisioner while still pending).
-fn openebs_claims(pvcs: &[Value], pvs: &[Value], scs: &[Value]) -> BTreeSet<(String, String)> {
+fn openebs_claims(pvcs: &[FrozenValue], pvs: &[FrozenValue], scs: &[FrozenValue]) -> BTreeSet<(String, String)> {
     let openebs_pvs: BTreeSet<&str> =
-        pvs.iter().filter(|pv| inventory::engine_for_pv(pv).is_some()).map(|pv| meta_str(pv, "name")).collect();
+        pvs.iter().filter(|pv| inventory::engine_for_pv(*pv).is_some()).map(|pv| meta_str(pv, "name")).collect();
     let openebs_scs: BTreeSet<&str> = scs
         .iter()
-        .filter(|sc| sc.get("provisioner").and_then(Value::as_str).and_then(inventory::engine_for_driver).is_some())
+        .filter(|sc| {
+            sc.get("provisioner").and_then(FrozenValue::as_str).and_then(inventory::engine_for_driver).is_some()
+        })
         .map(|sc| meta_str(sc, "name"))
         .collect();
     pvcs.iter()
         .filter(|c| {
-            let volume = c.pointer("/spec/volumeName").and_then(Value::as_str).unwrap_or("");
-            let sc = c.pointer("/spec/storageClassName").and_then(Value::as_str).unwrap_or("");
+            let volume = c.pointer("/spec/volumeName").and_then(FrozenValue::as_str).unwrap_or("");
+            let sc = c.pointer("/spec/storageClassName").and_then(FrozenValue::as_str).unwrap_or("");
             openebs_pvs.contains(volume) || openebs_scs.contains(sc)
         })
         .map(|c| (meta_str(c, "namespace").to_string(), meta_str(c, "name").to_string()))
@@ -734,13 +749,13 @@ fn openebs_claims(pvcs: &[Value], pvs: &[Value], scs: &[Value]) -> BTreeSet<(Str
 /// logs when a container restarted; app pods on OpenEBS volumes and chaos targets only with
 /// `--app-logs`.
 fn log_jobs(
-    pods: &[Value],
+    pods: &[FrozenValue],
     targets: &[(String, LabelSelector)],
     namespaces: &BTreeSet<String>,
     opts: &CollectOptions,
-    pvcs: &[Value],
-    pvs: &[Value],
-    scs: &[Value],
+    pvcs: &[FrozenValue],
+    pvs: &[FrozenValue],
+    scs: &[FrozenValue],
 ) -> Vec<LogJob> {
     let claims = openebs_claims(pvcs, pvs, scs);
     let mut jobs = Vec::new();
@@ -750,9 +765,9 @@ fn log_jobs(
             continue;
         }
         let component = inventory::classify_pod(pod).is_some();
-        let uses_openebs = pod.pointer("/spec/volumes").and_then(Value::as_array).is_some_and(|vs| {
+        let uses_openebs = pod.pointer("/spec/volumes").and_then(FrozenValue::as_array).is_some_and(|vs| {
             vs.iter()
-                .filter_map(|v| v.pointer("/persistentVolumeClaim/claimName").and_then(Value::as_str))
+                .filter_map(|v| v.pointer("/persistentVolumeClaim/claimName").and_then(FrozenValue::as_str))
                 .any(|c| claims.contains(&(ns.to_string(), c.to_string())))
         });
         let chaos_target = targets.iter().any(|(tns, sel)| tns == ns && sel.matches(pod));
@@ -765,13 +780,13 @@ fn log_jobs(
             }
             let _ = tail;
         }
-        let phase = pod.pointer("/status/phase").and_then(Value::as_str).unwrap_or("");
-        let statuses: Vec<Value> = ["initContainerStatuses", "containerStatuses"]
+        let phase = pod.pointer("/status/phase").and_then(FrozenValue::as_str).unwrap_or("");
+        let statuses: Vec<&FrozenValue> = ["initContainerStatuses", "containerStatuses"]
             .iter()
-            .flat_map(|k| pod["status"][k].as_array().cloned().unwrap_or_default())
+            .flat_map(|k| pod["status"][*k].as_array().unwrap_or(&[]))
             .collect();
         for kind in ["initContainers", "containers"] {
-            for c in pod["spec"][kind].as_array().cloned().unwrap_or_default() {
+            for c in pod["spec"][kind].as_array().unwrap_or(&[]) {
                 let Some(name) = c["name"].as_str() else { continue };
                 let status = statuses.iter().find(|s| s["name"] == name);
                 let started = status.is_some_and(|s| {
@@ -811,22 +826,21 @@ fn log_jobs(
 }
 
 /// Not ready, restarting, waiting or failed: the pods `check` reads log tails of.
-fn pod_unhealthy(pod: &Value) -> bool {
-    let phase = pod.pointer("/status/phase").and_then(Value::as_str).unwrap_or("");
+fn pod_unhealthy(pod: &FrozenValue) -> bool {
+    let phase = pod.pointer("/status/phase").and_then(FrozenValue::as_str).unwrap_or("");
     if phase == "Succeeded" {
         return false;
     }
     if phase != "Running" {
         return true;
     }
-    ["initContainerStatuses", "containerStatuses"]
-        .iter()
-        .flat_map(|k| pod["status"][k].as_array().cloned().unwrap_or_default())
-        .any(|s| {
+    ["initContainerStatuses", "containerStatuses"].iter().flat_map(|k| pod["status"][*k].as_array().unwrap_or(&[])).any(
+        |s| {
             s["restartCount"].as_u64().unwrap_or(0) > 0
                 || s["state"]["waiting"].is_object()
                 || (s["ready"].as_bool() == Some(false) && s["state"]["terminated"].is_null())
-        })
+        },
+    )
 }
 
 async fn collect_logs(run: &mut Run<'_>, jobs: Vec<LogJob>) -> Result<(), CollectError> {
@@ -969,9 +983,13 @@ mod tests {
 
     #[test]
     fn unhealthy_pods_are_the_ones_check_reads() {
-        let running = json!({"status": {"phase": "Running", "containerStatuses": [{"ready": true, "restartCount": 0, "state": {"running": {}}}]}});
-        let restarting = json!({"status": {"phase": "Running", "containerStatuses": [{"ready": true, "restartCount": 2, "state": {"running": {}}}]}});
-        let pending = json!({"status": {"phase": "Pending"}});
+        let running = FrozenValue::freeze(
+            json!({"status": {"phase": "Running", "containerStatuses": [{"ready": true, "restartCount": 0, "state": {"running": {}}}]}}),
+        );
+        let restarting = FrozenValue::freeze(
+            json!({"status": {"phase": "Running", "containerStatuses": [{"ready": true, "restartCount": 2, "state": {"running": {}}}]}}),
+        );
+        let pending = FrozenValue::freeze(json!({"status": {"phase": "Pending"}}));
         assert!(!pod_unhealthy(&running));
         assert!(pod_unhealthy(&restarting));
         assert!(pod_unhealthy(&pending));
@@ -986,7 +1004,8 @@ mod tests {
             json!({"metadata": {"name": "pending", "namespace": "b"}, "spec": {"storageClassName": "openebs-hostpath"}}),
             json!({"metadata": {"name": "other", "namespace": "c"}, "spec": {"storageClassName": "gp2"}}),
         ];
-        let claims = openebs_claims(&pvcs, &pvs, &scs);
+        let freeze = |v: Vec<Value>| v.into_iter().map(FrozenValue::freeze).collect::<Vec<_>>();
+        let claims = openebs_claims(&freeze(pvcs), &freeze(pvs), &freeze(scs));
         assert!(claims.contains(&("a".into(), "bound".into())));
         assert!(claims.contains(&("b".into(), "pending".into())));
         assert_eq!(claims.len(), 2);

@@ -308,8 +308,8 @@ async fn resource_request(
         (None, _) => list(&store, &info, namespace, uri, headers, now),
         (Some(name), None) | (Some(name), Some("status")) => {
             let found = store.list(group, plural).iter().find(|o| {
-                meta_str(o, "name") == name
-                    && (!info.namespaced || namespace.is_none_or(|ns| meta_str(o, "namespace") == ns))
+                meta_str(*o, "name") == name
+                    && (!info.namespaced || namespace.is_none_or(|ns| meta_str(*o, "namespace") == ns))
             });
             match found {
                 None => status_response(
@@ -364,8 +364,8 @@ fn list(
     let all: Vec<&Value> = store
         .list(&info.group, &info.plural)
         .iter()
-        .filter(|o| namespace.is_none_or(|ns| meta_str(o, "namespace") == ns))
-        .filter(|o| labels.as_ref().is_none_or(|l| l.matches(o)))
+        .filter(|o| namespace.is_none_or(|ns| meta_str(*o, "namespace") == ns))
+        .filter(|o| labels.as_ref().is_none_or(|l| l.matches(*o)))
         .filter(|o| fields.as_ref().is_none_or(|f| f.matches(o)))
         .collect();
     let offset = match query_param(uri, "continue").filter(|c| !c.is_empty()) {
@@ -399,7 +399,7 @@ fn list(
 
 fn pod_log(store: &Store, namespace: &str, name: &str, uri: &Uri) -> Response {
     let Some(pod) =
-        store.list("", "pods").iter().find(|p| meta_str(p, "namespace") == namespace && meta_str(p, "name") == name)
+        store.list("", "pods").iter().find(|p| meta_str(*p, "namespace") == namespace && meta_str(*p, "name") == name)
     else {
         return status_response(404, "NotFound", &format!("pods \"{name}\" not found"));
     };

@@ -2,6 +2,8 @@
 
 use serde_json::Value;
 
+use crate::frozen::JsonRead;
+
 use crate::snapshot::path;
 
 /// One parsed requirement.
@@ -74,9 +76,9 @@ impl LabelSelector {
     }
 
     /// Whether an object's labels satisfy the selector.
-    pub fn matches(&self, obj: &Value) -> bool {
-        let labels = obj.get("metadata").and_then(|m| m.get("labels"));
-        let get = |k: &str| labels.and_then(|l| l.get(k)).and_then(Value::as_str);
+    pub fn matches<V: JsonRead>(&self, obj: &V) -> bool {
+        let labels = obj.field("metadata").and_then(|m| m.field("labels"));
+        let get = |k: &str| labels.and_then(|l| l.field(k)).and_then(V::text);
         self.0.iter().all(|r| match r {
             Requirement::Equals(k, v) => get(k) == Some(v.as_str()),
             Requirement::NotEquals(k, v) => get(k) != Some(v.as_str()),

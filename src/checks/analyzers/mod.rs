@@ -7,8 +7,8 @@ pub mod pods;
 pub mod resources;
 pub mod volumes;
 
+use crate::frozen::FrozenValue;
 use chrono::{DateTime, Duration, Utc};
-use serde_json::Value;
 
 use super::engine::{Ctx, Hit};
 use super::model::Analyzer;
@@ -34,15 +34,15 @@ pub fn run(analyzer: &Analyzer, check_id: &str, ctx: &Ctx<'_>) -> Vec<Hit> {
 }
 
 /// An RFC 3339 timestamp at a dotted path.
-pub fn time_at(obj: &Value, dotted: &str) -> Option<DateTime<Utc>> {
+pub fn time_at(obj: &FrozenValue, dotted: &str) -> Option<DateTime<Utc>> {
     path(obj, dotted)
-        .and_then(Value::as_str)
+        .and_then(FrozenValue::as_str)
         .and_then(|s| DateTime::parse_from_rfc3339(s).ok())
         .map(|t| t.with_timezone(&Utc))
 }
 
 /// How long ago, relative to `collected_at`, the object was created.
-pub fn age(ctx: &Ctx<'_>, obj: &Value) -> Option<Duration> {
+pub fn age(ctx: &Ctx<'_>, obj: &FrozenValue) -> Option<Duration> {
     time_at(obj, "metadata.creationTimestamp").map(|t| ctx.now - t)
 }
 
@@ -58,10 +58,10 @@ pub fn human(d: Duration) -> String {
 }
 
 /// A value at a path as text (`""` when missing).
-pub fn text_at(obj: &Value, dotted: &str) -> String {
+pub fn text_at(obj: &FrozenValue, dotted: &str) -> String {
     match path(obj, dotted) {
-        Some(Value::String(s)) => s.clone(),
-        Some(Value::Null) | None => String::new(),
+        Some(FrozenValue::String(s)) => s.to_string(),
+        Some(FrozenValue::Null) | None => String::new(),
         Some(v) => v.to_string(),
     }
 }
@@ -122,10 +122,10 @@ pub fn recent(ctx: &Ctx<'_>, e: &EventRecord, within: Option<Duration>) -> bool 
 }
 
 /// Parse a Kubernetes quantity (`100Gi`, `9630M`, `143k`, `1.5e3`, plain bytes) to a number.
-pub fn quantity(v: &Value) -> Option<f64> {
+pub fn quantity(v: &FrozenValue) -> Option<f64> {
     match v {
-        Value::Number(n) => n.as_f64(),
-        Value::String(s) => parse_quantity(s),
+        FrozenValue::Number(n) => n.as_f64(),
+        FrozenValue::String(s) => parse_quantity(s),
         _ => None,
     }
 }

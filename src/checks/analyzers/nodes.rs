@@ -1,7 +1,7 @@
 //! `node-conditions` and `node-report` (the agent's NodeReports).
 
+use crate::frozen::FrozenValue;
 use chrono::Duration;
-use serde_json::Value;
 
 use super::{quote_event, recent, text_at, time_at};
 use crate::checks::engine::{Ctx, Hit, str_at};
@@ -33,10 +33,12 @@ pub fn node_conditions(p: &NodeConditions, ctx: &Ctx<'_>) -> Vec<Hit> {
             NodeScope::NonStorage if storage => continue,
             _ => {}
         }
-        let conditions: Vec<&Value> =
-            path(node, "status.conditions").and_then(Value::as_array).map(|a| a.iter().collect()).unwrap_or_default();
+        let conditions: Vec<&FrozenValue> = path(node, "status.conditions")
+            .and_then(FrozenValue::as_array)
+            .map(|a| a.iter().collect())
+            .unwrap_or_default();
         let cond = |t: &str| conditions.iter().find(|c| str_at(c, "type") == t).copied();
-        let describe = |c: &Value| {
+        let describe = |c: &FrozenValue| {
             format!(
                 "{}={} since {} ({}: {})",
                 str_at(c, "type"),
@@ -60,7 +62,7 @@ pub fn node_conditions(p: &NodeConditions, ctx: &Ctx<'_>) -> Vec<Hit> {
                 _ => None,
             },
             NodeCheck::Pressure => {
-                let pressed: Vec<&Value> = ["MemoryPressure", "DiskPressure", "PIDPressure"]
+                let pressed: Vec<&FrozenValue> = ["MemoryPressure", "DiskPressure", "PIDPressure"]
                     .iter()
                     .filter_map(|t| cond(t))
                     .filter(|c| str_at(c, "status") == "True")
@@ -120,7 +122,7 @@ pub fn node_report(p: &NodeReportParams, ctx: &Ctx<'_>) -> Vec<Hit> {
     let mut hits = Vec::new();
     for report in ctx.snap.node_reports() {
         let node = Some(str_at(report, "spec.nodeName")).filter(|s| !s.is_empty()).unwrap_or(meta_str(report, "name"));
-        for probe in path(report, "status.probes").and_then(Value::as_array).into_iter().flatten() {
+        for probe in path(report, "status.probes").and_then(FrozenValue::as_array).into_iter().flatten() {
             let status = match str_at(probe, "status") {
                 "fail" => Status::Fail,
                 "warn" | "error" => Status::Warn,
@@ -144,7 +146,7 @@ pub fn node_report(p: &NodeReportParams, ctx: &Ctx<'_>) -> Vec<Hit> {
             };
             hit.sev = if status == Status::Fail { prefix_match(p.probe_sev.iter(), id).copied() } else { None };
             hit.evidence = path(probe, "evidence")
-                .and_then(Value::as_array)
+                .and_then(FrozenValue::as_array)
                 .into_iter()
                 .flatten()
                 .map(|e| format!("{}: {}", text_at(e, "file"), text_at(e, "value")))

@@ -3,6 +3,8 @@
 use chrono::Duration;
 use serde_json::{Value, json};
 
+use crate::frozen::FrozenValue;
+
 use super::{age, human, quote_event, text_at, time_at};
 use crate::checks::Status;
 use crate::checks::engine::{Ctx, Hit, PodInfo, component_matches, obj_ref, pod_matches, str_at};
@@ -13,13 +15,13 @@ use crate::snapshot::path;
 struct Container<'v> {
     name: &'v str,
     init: bool,
-    cs: &'v Value,
+    cs: &'v FrozenValue,
 }
 
-fn containers<'v>(pod: &'v Value) -> Vec<Container<'v>> {
+fn containers<'v>(pod: &'v FrozenValue) -> Vec<Container<'v>> {
     let mut out = Vec::new();
     for (field, init) in [("status.initContainerStatuses", true), ("status.containerStatuses", false)] {
-        for cs in path(pod, field).and_then(Value::as_array).into_iter().flatten() {
+        for cs in path(pod, field).and_then(FrozenValue::as_array).into_iter().flatten() {
             out.push(Container { name: str_at(cs, "name"), init, cs });
         }
     }
@@ -31,14 +33,18 @@ fn label(c: &Container<'_>) -> String {
 }
 
 fn restarts(c: &Container<'_>) -> u64 {
-    c.cs.get("restartCount").and_then(Value::as_u64).unwrap_or(0)
+    c.cs.get("restartCount").and_then(FrozenValue::as_u64).unwrap_or(0)
 }
 
 /// `last exit code 132 (Error) at …` from `lastState`/`state`.
 fn termination(c: &Container<'_>) -> Option<(i64, String, String)> {
     ["lastState.terminated", "state.terminated"].iter().find_map(|f| {
         let t = path(c.cs, f)?;
-        Some((t.get("exitCode").and_then(Value::as_i64).unwrap_or(0), text_at(t, "reason"), text_at(t, "finishedAt")))
+        Some((
+            t.get("exitCode").and_then(FrozenValue::as_i64).unwrap_or(0),
+            text_at(t, "reason"),
+            text_at(t, "finishedAt"),
+        ))
     })
 }
 
@@ -63,9 +69,9 @@ fn describe(c: &Container<'_>) -> String {
     super::clip(&s)
 }
 
-fn is_scheduled(pod: &Value) -> bool {
+fn is_scheduled(pod: &FrozenValue) -> bool {
     let cond = path(pod, "status.conditions")
-        .and_then(Value::as_array)
+        .and_then(FrozenValue::as_array)
         .and_then(|cs| cs.iter().find(|c| str_at(c, "type") == "PodScheduled"));
     match cond {
         Some(c) => str_at(c, "status") == "True",
@@ -180,7 +186,7 @@ fn check_pod(p: &PodHealth, ctx: &Ctx<'_>, pod: &PodInfo<'_>) -> Option<Hit> {
             let c = cs.iter().find(|c| {
                 restarts(c) == 0
                     && path(c.cs, "state.terminated")
-                        .is_some_and(|t| t.get("exitCode").and_then(Value::as_i64).unwrap_or(0) != 0)
+                        .is_some_and(|t| t.get("exitCode").and_then(FrozenValue::as_i64).unwrap_or(0) != 0)
             });
             match c {
                 Some(c) => hit(Status::Fail, format!("{} failed", label(c)), vec![describe(c)]),
@@ -195,12 +201,12 @@ fn check_pod(p: &PodHealth, ctx: &Ctx<'_>, pod: &PodInfo<'_>) -> Option<Hit> {
     }
 }
 
-fn template_identity(wl: &Value) -> Value {
-    json!({"metadata": {"name": str_at(wl, "metadata.name"), "labels": path(wl, "spec.template.metadata.labels").cloned().unwrap_or(Value::Null)}})
+fn template_identity(wl: &FrozenValue) -> Value {
+    json!({"metadata": {"name": str_at(wl, "metadata.name"), "labels": path(wl, "spec.template.metadata.labels").map(FrozenValue::to_json).unwrap_or(Value::Null)}})
 }
 
-fn num(v: &Value, dotted: &str) -> i64 {
-    path(v, dotted).and_then(Value::as_i64).unwrap_or(0)
+fn num(v: &FrozenValue, dotted: &str) -> i64 {
+    path(v, dotted).and_then(FrozenValue::as_i64).unwrap_or(0)
 }
 
 /// Run `workload-ready`.
@@ -222,7 +228,7 @@ pub fn workload_ready(p: &WorkloadReady, ctx: &Ctx<'_>) -> Vec<Hit> {
                     num(wl, "status.currentNumberScheduled"),
                 )
             } else {
-                let desired = path(wl, "spec.replicas").and_then(Value::as_i64).unwrap_or(1);
+                let desired = path(wl, "spec.replicas").and_then(FrozenValue::as_i64).unwrap_or(1);
                 (desired, num(wl, "status.readyReplicas"), desired)
             };
             let mut evidence = Vec::new();
@@ -240,7 +246,8 @@ pub fn workload_ready(p: &WorkloadReady, ctx: &Ctx<'_>) -> Vec<Hit> {
                 }
                 format!("scheduled on {desired} of {eligible} eligible nodes ({total} nodes)")
             } else if desired == 0 && eligible.is_some_and(|(_, total)| total > 0) {
-                let selector = path(wl, "spec.template.spec.nodeSelector").map(Value::to_string).unwrap_or_default();
+                let selector =
+                    path(wl, "spec.template.spec.nodeSelector").map(FrozenValue::to_string).unwrap_or_default();
                 format!("runs on no node: its nodeSelector {selector} and tolerations admit none of the nodes")
             } else {
                 continue;
@@ -267,17 +274,17 @@ pub fn workload_ready(p: &WorkloadReady, ctx: &Ctx<'_>) -> Vec<Hit> {
 }
 
 /// (nodes a DaemonSet's nodeSelector and tolerations admit, all nodes), when nodes were collected.
-fn eligible_nodes(ctx: &Ctx<'_>, ds: &Value) -> Option<(i64, i64)> {
+fn eligible_nodes(ctx: &Ctx<'_>, ds: &FrozenValue) -> Option<(i64, i64)> {
     let nodes = ctx.snap.objects("nodes");
     if nodes.is_empty() {
         return None;
     }
-    let selector = path(ds, "spec.template.spec.nodeSelector").and_then(Value::as_object);
-    let tolerations: Vec<&Value> = path(ds, "spec.template.spec.tolerations")
-        .and_then(Value::as_array)
+    let selector = path(ds, "spec.template.spec.nodeSelector").and_then(FrozenValue::as_object);
+    let tolerations: Vec<&FrozenValue> = path(ds, "spec.template.spec.tolerations")
+        .and_then(FrozenValue::as_array)
         .map(|a| a.iter().collect())
         .unwrap_or_default();
-    let tolerated = |taint: &Value| {
+    let tolerated = |taint: &FrozenValue| {
         tolerations.iter().any(|t| {
             let key_ok = match str_at(t, "key") {
                 "" => str_at(t, "operator") == "Exists",
@@ -297,8 +304,8 @@ fn eligible_nodes(ctx: &Ctx<'_>, ds: &Value) -> Option<(i64, i64)> {
             })
         })
         .filter(|n| {
-            path(n, "spec.taints")
-                .and_then(Value::as_array)
+            path(*n, "spec.taints")
+                .and_then(FrozenValue::as_array)
                 .into_iter()
                 .flatten()
                 .all(|taint| !matches!(str_at(taint, "effect"), "NoSchedule" | "NoExecute") || tolerated(taint))

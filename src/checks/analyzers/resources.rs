@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use serde_json::Value;
+use crate::frozen::FrozenValue;
 
 use super::{age, quantity, text_at};
 use crate::checks::engine::{Ctx, Hit, obj_ref, str_at};
@@ -11,7 +11,7 @@ use crate::checks::{ObjectRef, Status};
 use crate::inventory::{Engine, engine_for_crd};
 use crate::snapshot::path;
 
-fn engine_of(resource: &str, obj: &Value) -> Option<Engine> {
+fn engine_of(resource: &str, obj: &FrozenValue) -> Option<Engine> {
     let group = resource.split_once('.').map_or("", |(_, g)| g);
     engine_for_crd(group, str_at(obj, "kind"))
 }
@@ -24,7 +24,7 @@ fn kind_of(resource: &str) -> String {
     c.next().map(|f| f.to_uppercase().collect::<String>() + c.as_str()).unwrap_or_default()
 }
 
-fn evidence_fields(obj: &Value, fields: &[String]) -> Vec<String> {
+fn evidence_fields(obj: &FrozenValue, fields: &[String]) -> Vec<String> {
     fields.iter().filter_map(|f| Some(text_at(obj, f)).filter(|v| !v.is_empty()).map(|v| format!("{f}: {v}"))).collect()
 }
 
@@ -66,7 +66,7 @@ pub fn cr_status(p: &CrStatus, ctx: &Ctx<'_>) -> Vec<Hit> {
     hits
 }
 
-fn number(obj: &Value, dotted: &str) -> Option<f64> {
+fn number(obj: &FrozenValue, dotted: &str) -> Option<f64> {
     path(obj, dotted).and_then(quantity)
 }
 
@@ -95,7 +95,7 @@ pub fn capacity(p: &Capacity, ctx: &Ctx<'_>) -> Vec<Hit> {
     match p.source {
         CapacitySource::LvmVg => {
             for n in ctx.snap.objects("lvmnodes.local.openebs.io") {
-                for vg in n.get("volumeGroups").and_then(Value::as_array).into_iter().flatten() {
+                for vg in n.get("volumeGroups").and_then(FrozenValue::as_array).into_iter().flatten() {
                     if let (Some(size), Some(free)) = (number(vg, "size"), number(vg, "free")) {
                         rows.push((
                             obj_ref("LVMNode", n),
@@ -110,7 +110,7 @@ pub fn capacity(p: &Capacity, ctx: &Ctx<'_>) -> Vec<Hit> {
         }
         CapacitySource::ZfsPool => {
             for n in ctx.snap.objects("zfsnodes.zfs.openebs.io") {
-                for pool in n.get("pools").and_then(Value::as_array).into_iter().flatten() {
+                for pool in n.get("pools").and_then(FrozenValue::as_array).into_iter().flatten() {
                     if let (Some(used), Some(free)) = (number(pool, "used"), number(pool, "free")) {
                         rows.push((
                             obj_ref("ZFSNode", n),
@@ -173,7 +173,7 @@ pub fn version_skew(p: &VersionSkew, ctx: &Ctx<'_>) -> Vec<Hit> {
     let mut by_engine: BTreeMap<Engine, BTreeMap<String, Vec<String>>> = BTreeMap::new();
     for pod in &ctx.pods {
         let Some(c) = &pod.component else { continue };
-        let version = pod.obj.pointer("/metadata/labels/openebs.io~1version").and_then(Value::as_str);
+        let version = pod.obj.pointer("/metadata/labels/openebs.io~1version").and_then(FrozenValue::as_str);
         let Some(v) = version.filter(|v| !v.is_empty()) else { continue };
         if wanted(c.engine) {
             by_engine

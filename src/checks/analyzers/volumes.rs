@@ -2,7 +2,7 @@
 
 use std::collections::BTreeSet;
 
-use serde_json::Value;
+use crate::frozen::FrozenValue;
 
 use super::{age, human, quote_event, recent};
 use crate::checks::engine::{Ctx, Hit, obj_ref, str_at};
@@ -27,8 +27,8 @@ fn engine_wanted(engines: &[String], e: Engine) -> bool {
     e != Engine::Litmus && (engines.is_empty() || engines.iter().any(|x| x == "openebs" || x == e.id()))
 }
 
-fn items<'v>(v: &'v Value, dotted: &str) -> impl Iterator<Item = &'v Value> {
-    path(v, dotted).and_then(Value::as_array).into_iter().flatten()
+fn items<'v>(v: &'v FrozenValue, dotted: &str) -> impl Iterator<Item = &'v FrozenValue> {
+    path(v, dotted).and_then(FrozenValue::as_array).into_iter().flatten()
 }
 
 /// Run `volume-path`.
@@ -109,8 +109,8 @@ fn mount_failure(p: &VolumePath, ctx: &Ctx<'_>) -> Vec<Hit> {
     hits
 }
 
-fn all_ready(pod: &Value) -> bool {
-    items(pod, "status.containerStatuses").all(|c| c.get("ready").and_then(Value::as_bool).unwrap_or(false))
+fn all_ready(pod: &FrozenValue) -> bool {
+    items(pod, "status.containerStatuses").all(|c| c.get("ready").and_then(FrozenValue::as_bool).unwrap_or(false))
 }
 
 fn attachment_error(p: &VolumePath, ctx: &Ctx<'_>) -> Vec<Hit> {
@@ -157,7 +157,7 @@ fn pv_node_gone(p: &VolumePath, ctx: &Ctx<'_>) -> Vec<Hit> {
                 if str_at(expr, "operator") == "In"
                     && (key == "kubernetes.io/hostname" || key.starts_with("openebs.io/node"))
                 {
-                    pinned.extend(items(expr, "values").filter_map(Value::as_str));
+                    pinned.extend(items(expr, "values").filter_map(FrozenValue::as_str));
                 }
             }
         }
@@ -183,8 +183,8 @@ fn pv_node_gone(p: &VolumePath, ctx: &Ctx<'_>) -> Vec<Hit> {
     hits
 }
 
-fn csinode_drivers(node: &Value) -> BTreeSet<String> {
-    items(node, "spec.drivers").filter_map(|d| d.get("name").and_then(Value::as_str)).map(String::from).collect()
+fn csinode_drivers(node: &FrozenValue) -> BTreeSet<String> {
+    items(node, "spec.drivers").filter_map(|d| d.get("name").and_then(FrozenValue::as_str)).map(String::from).collect()
 }
 
 /// Run `csi-registration`.
