@@ -260,7 +260,15 @@ pub fn parse_duration(s: &str) -> Result<Duration, String> {
         "d" => n * 86400.0,
         _ => return Err(format!("invalid duration unit in {s:?}: use ms, s, m, h or d")),
     };
-    Ok(Duration::from_secs_f64(secs))
+    Duration::try_from_secs_f64(secs).map_err(|_| format!("invalid duration {s:?}: too long"))
+}
+
+/// [`parse_duration`], refusing zero: for intervals and windows, where zero means nothing.
+pub fn parse_positive_duration(s: &str) -> Result<Duration, String> {
+    match parse_duration(s)? {
+        d if d.is_zero() => Err(format!("invalid duration {:?}: must be more than zero", s.trim())),
+        d => Ok(d),
+    }
 }
 
 /// Parse `5MiB`, `1GiB`, `500KB`, `10M`, or plain bytes.
@@ -295,6 +303,9 @@ mod tests {
         assert_eq!(parse_duration("10ms").unwrap(), Duration::from_millis(10));
         assert_eq!(parse_duration("90").unwrap(), Duration::from_secs(90));
         assert!(parse_duration("5 weeks").is_err());
+        assert!(parse_duration("99999999999999999999999d").is_err(), "overflow is an error, not a panic");
+        assert_eq!(parse_positive_duration("1d").unwrap(), Duration::from_secs(86400));
+        assert!(parse_positive_duration("0s").is_err());
         assert_eq!(parse_size("5MiB").unwrap(), 5 * 1024 * 1024);
         assert_eq!(parse_size("1GiB").unwrap(), 1 << 30);
         assert_eq!(parse_size("500KB").unwrap(), 500_000);

@@ -195,6 +195,41 @@ fn pagination_restarts_on_410() {
     assert_eq!(items(&bundle["cluster-resources/pods/openebs.json"]).len(), want, "every pod despite the 410");
 }
 
+/// CRDs of other groups are dropped as their pages arrive (a cluster's CRDs can be hundreds of MB
+/// of schemas); ours are all kept, across page boundaries.
+#[test]
+fn only_crds_of_detected_groups_are_kept() {
+    let tmp = tempfile::tempdir().unwrap();
+    let cluster = tmp.path().join("cluster");
+    assert!(
+        std::process::Command::new("cp").arg("-r").arg(fixture("openebs-4x")).arg(&cluster).status().unwrap().success()
+    );
+    let crd_file = cluster.join("cluster-resources/custom-resource-definitions.json");
+    let mut list: Value = serde_json::from_slice(&std::fs::read(&crd_file).unwrap()).unwrap();
+    let ours: BTreeSet<String> =
+        list["items"].as_array().unwrap().iter().map(|c| c["metadata"]["name"].as_str().unwrap().to_string()).collect();
+    assert!(ours.len() > 3);
+    list["items"].as_array_mut().unwrap().push(serde_json::json!({
+        "apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition",
+        "metadata": {"name": "certificates.cert-manager.io"},
+        "spec": {"group": "cert-manager.io", "scope": "Namespaced",
+                 "names": {"kind": "Certificate", "plural": "certificates", "singular": "certificate", "listKind": "CertificateList"},
+                 "versions": [{"name": "v1", "served": true, "storage": true, "schema": {"openAPIV3Schema": {"type": "object"}}}]}
+    }));
+    std::fs::write(&crd_file, serde_json::to_vec_pretty(&list).unwrap()).unwrap();
+
+    let served = Served::start(&cluster, &[]);
+    let out = served.dir.path().join("crds.tar.gz");
+    let o = served.collect(&out, &["--page-size", "2"]);
+    assert!(o.status.success(), "{}", texts(&o).1);
+    let bundle = bundle_map(&out);
+    let kept: BTreeSet<String> = items(&bundle["cluster-resources/custom-resource-definitions.json"])
+        .iter()
+        .map(|c| c["metadata"]["name"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(kept, ours);
+}
+
 /// A kubeconfig for a plain-HTTP server on a local port.
 fn write_plain_kubeconfig(path: &Path, port: u16) {
     let text = format!(
@@ -258,7 +293,8 @@ fn broken_kubeconfig_is_named() {
     assert!(stderr.contains("broken-kubeconfig"), "{stderr}");
 }
 
-/// Bearer token over HTTPS with a CA; a wrong token is a clear credentials error.
+/// Bearer token over HTTPS with a CA, given directly or by an exec credential plugin; a wrong token
+/// is a clear credentials error.
 #[test]
 fn tls_with_bearer_token() {
     let served = Served::start(&fixture("litmus"), &["--tls"]);
@@ -276,6 +312,48 @@ fn tls_with_bearer_token() {
     let (_, stderr) = texts(&o);
     assert_eq!(o.status.code(), Some(1));
     assert!(stderr.contains("rejected the credentials"), "{stderr}");
+
+    // The same token from an exec credential plugin (as cloud providers' kubeconfigs do), for
+    // mayadiag and for kubectl alike.
+    let token = token_line.trim_start().trim_start_matches("token:").trim().trim_matches('"').to_string();
+    let plugin = served.dir.path().join("credential-plugin.sh");
+    std::fs::write(
+        &plugin,
+        format!(
+            "#!/bin/sh\necho '{{\"apiVersion\":\"client.authentication.k8s.io/v1beta1\",\"kind\":\"ExecCredential\",\"status\":{{\"token\":\"{token}\"}}}}'\n"
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(&plugin, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let indent = &token_line[..token_line.len() - token_line.trim_start().len()];
+    let exec = format!(
+        "{indent}exec:\n{indent}  apiVersion: client.authentication.k8s.io/v1beta1\n{indent}  command: {}",
+        plugin.display()
+    );
+    let exec_kc = served.dir.path().join("exec-kc");
+    std::fs::write(&exec_kc, kc.replace(&token_line, &exec)).unwrap();
+    let exec_out = served.dir.path().join("exec.tar.gz");
+    let o = run(&[
+        "collect",
+        "--kubeconfig",
+        exec_kc.to_str().unwrap(),
+        "--output",
+        exec_out.to_str().unwrap(),
+        "--since",
+        "100000h",
+    ]);
+    assert!(o.status.success(), "exec plugin: {}", texts(&o).1);
+    assert_eq!(
+        bundle_map(&exec_out).get("cluster-resources/pods/litmus.json"),
+        bundle_map(&out).get("cluster-resources/pods/litmus.json")
+    );
+    let k = std::process::Command::new("kubectl")
+        .arg("--kubeconfig")
+        .arg(&exec_kc)
+        .args(["get", "pods", "-n", "litmus", "-o", "name"])
+        .output()
+        .unwrap();
+    assert!(k.status.success() && !k.stdout.is_empty(), "kubectl with the exec plugin: {}", texts(&k).1);
 }
 
 /// Limits: per-log newest bytes, and a total size after which logs are skipped and recorded.

@@ -3,6 +3,8 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
+use crate::cli::parse_positive_duration;
+
 /// Output format of `--once`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum AgentOutput {
@@ -22,7 +24,7 @@ pub struct AgentArgs {
     #[arg(long, default_value = "/host")]
     pub host_root: PathBuf,
     /// Time between probe rounds (e.g. 30s, 5m, 1h).
-    #[arg(long, default_value = "5m", value_parser = parse_interval)]
+    #[arg(long, default_value = "5m", value_parser = parse_positive_duration)]
     pub interval: Duration,
     /// Probe families to run (common,hostpath,lvm,zfs,mayastor,iscsi,ndm,litmus or all) instead of detecting them.
     #[arg(long, value_delimiter = ',')]
@@ -75,35 +77,16 @@ impl AgentArgs {
     }
 }
 
-/// Parse `90`, `30s`, `5m`, `1h`.
-pub fn parse_interval(text: &str) -> Result<Duration, String> {
-    let text = text.trim();
-    let split = text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len());
-    let (number, unit) = text.split_at(split);
-    let value: u64 = number.parse().map_err(|_| format!("invalid interval {text:?}: expected e.g. 30s, 5m, 1h"))?;
-    let seconds = match unit {
-        "" | "s" => value,
-        "m" => value.saturating_mul(60),
-        "h" => value.saturating_mul(3600),
-        _ => return Err(format!("invalid interval unit in {text:?}: use s, m or h")),
-    };
-    if seconds == 0 {
-        return Err("interval must be positive".to_string());
-    }
-    Ok(Duration::from_secs(seconds))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn intervals() {
-        assert_eq!(parse_interval("5m"), Ok(Duration::from_secs(300)));
-        assert_eq!(parse_interval("90"), Ok(Duration::from_secs(90)));
-        assert_eq!(parse_interval("1h"), Ok(Duration::from_secs(3600)));
-        assert!(parse_interval("0s").is_err());
-        assert!(parse_interval("5d").is_err());
-        assert!(parse_interval("m").is_err());
+        assert_eq!(parse_positive_duration("5m"), Ok(Duration::from_secs(300)));
+        assert_eq!(parse_positive_duration("90"), Ok(Duration::from_secs(90)));
+        assert_eq!(parse_positive_duration("1h"), Ok(Duration::from_secs(3600)));
+        assert!(parse_positive_duration("0s").is_err());
+        assert!(parse_positive_duration("m").is_err());
     }
 }

@@ -120,30 +120,18 @@ impl<'de> Deserialize<'de> for Pattern {
     }
 }
 
-/// A duration written `30s`, `5m`, `2h`, `1d`.
+/// A duration written `30s`, `5m`, `2h`, `1d` (the same forms as on the command line).
 #[derive(Debug, Clone, Copy)]
 pub struct Dur(pub Duration);
 
 impl<'de> Deserialize<'de> for Dur {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Dur, D::Error> {
         let src = String::deserialize(d)?;
-        parse_duration(&src).map(Dur).ok_or_else(|| {
-            serde::de::Error::custom(format!("bad duration `{src}`: expected a number followed by s, m, h or d"))
-        })
-    }
-}
-
-/// Parse `30s` / `5m` / `2h` / `1d`.
-pub fn parse_duration(s: &str) -> Option<Duration> {
-    let s = s.trim();
-    let unit = s.chars().last()?;
-    let n: i64 = s[..s.len() - unit.len_utf8()].parse().ok()?;
-    match unit {
-        's' => Some(Duration::seconds(n)),
-        'm' => Some(Duration::minutes(n)),
-        'h' => Some(Duration::hours(n)),
-        'd' => Some(Duration::days(n)),
-        _ => None,
+        crate::cli::parse_duration(&src)
+            .ok()
+            .and_then(|d| Duration::from_std(d).ok())
+            .map(Dur)
+            .ok_or_else(|| serde::de::Error::custom(format!("bad duration `{src}`: expected e.g. 30s, 10m, 6h or 1d")))
     }
 }
 

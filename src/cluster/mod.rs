@@ -279,11 +279,18 @@ impl Kube {
     /// Like [`Kube::list`], each page frozen as it arrives (without `metadata.managedFields`),
     /// for lists held while the collection goes on: a page of `serde_json::Value`s is ~3× the
     /// size of its frozen form, and a cluster-wide pod list is thousands of them.
-    pub async fn list_frozen(&self, path: &str, page_size: usize) -> Result<Vec<FrozenValue>, ApiError> {
+    /// Only items for which `keep` is true are kept, decided page by page (a cluster's CRDs can
+    /// be hundreds of MB of schemas, of which only a few groups matter).
+    pub async fn list_frozen(
+        &self,
+        path: &str,
+        page_size: usize,
+        keep: fn(&Value) -> bool,
+    ) -> Result<Vec<FrozenValue>, ApiError> {
         let mut interner = Interner::default();
         let mut frozen = Vec::new();
         self.list_pages(path, "", page_size, "application/json", &mut |page| match page {
-            ListPage::Items(batch) => frozen.extend(batch.into_iter().map(|mut item| {
+            ListPage::Items(batch) => frozen.extend(batch.into_iter().filter(keep).map(|mut item| {
                 crate::snapshot::strip_noise(&mut item);
                 interner.freeze(item)
             })),

@@ -317,10 +317,11 @@ pub async fn collect(
     progress.phase("cluster resources", cluster_kinds.len() as u64 + 2);
     let mut jobs = Vec::new();
     for b in &cluster_kinds {
-        jobs.push(timed_list(kube.clone(), b.list_path(None), opts.page_size));
+        let keep = if b.plural == "customresourcedefinitions" { is_relevant_crd } else { keep_all };
+        jobs.push(timed_list(kube.clone(), b.list_path(None), opts.page_size, keep));
     }
     for id in ["pods", "persistentvolumeclaims"] {
-        jobs.push(timed_list(kube.clone(), builtin(id).list_path(None), opts.page_size));
+        jobs.push(timed_list(kube.clone(), builtin(id).list_path(None), opts.page_size, keep_all));
     }
     let mut results = ordered(jobs, opts.concurrency).await.into_iter();
     let mut cluster_lists: BTreeMap<&'static str, Vec<FrozenValue>> = BTreeMap::new();
@@ -375,18 +376,12 @@ pub async fn collect(
             }
         }
     }
-    // Only CRDs of the groups we collect.
-    if let Some(crds) = cluster_lists.get_mut("customresourcedefinitions") {
-        crds.retain(|c| {
-            c.pointer("/spec/group").and_then(FrozenValue::as_str).is_some_and(inventory::is_relevant_crd_group)
-        });
-    }
 
     // Custom resources (cluster-wide lists), before namespaces: their namespaces matter too.
     progress.phase("custom resources", custom.len() as u64);
     let mut jobs = Vec::new();
     for cr in &custom {
-        jobs.push(timed_list(kube.clone(), cr.list_path(), opts.page_size));
+        jobs.push(timed_list(kube.clone(), cr.list_path(), opts.page_size, keep_all));
     }
     let cr_results: Vec<(CustomResource, Result<Vec<FrozenValue>, ApiError>, Duration)> =
         custom.iter().cloned().zip(ordered(jobs, opts.concurrency).await).map(|(c, (r, d))| (c, r, d)).collect();
@@ -633,15 +628,29 @@ pub async fn collect(
 }
 
 /// A list held while the collection goes on (cluster-scoped kinds, all pods and PVCs, custom
-/// resources), so kept frozen until it is written.
-async fn timed_list(kube: Kube, path: String, page: usize) -> (Result<Vec<FrozenValue>, ApiError>, Duration) {
+/// resources), so kept frozen until it is written; only the items `keep` accepts.
+async fn timed_list(
+    kube: Kube,
+    path: String,
+    page: usize,
+    keep: fn(&Value) -> bool,
+) -> (Result<Vec<FrozenValue>, ApiError>, Duration) {
     let t = Instant::now();
-    (kube.list_frozen(&path, page).await, t.elapsed())
+    (kube.list_frozen(&path, page, keep).await, t.elapsed())
+}
+
+fn keep_all(_: &Value) -> bool {
+    true
 }
 
 /// Back to `serde_json` for redaction and writing.
 fn thaw(items: Vec<FrozenValue>) -> Vec<Value> {
     items.iter().map(FrozenValue::to_json).collect()
+}
+
+/// Only CRDs of the groups we collect are kept.
+fn is_relevant_crd(crd: &Value) -> bool {
+    crd.pointer("/spec/group").and_then(Value::as_str).is_some_and(inventory::is_relevant_crd_group)
 }
 
 /// Secrets as metadata only: the Table API returns name, type and key count without the values
