@@ -205,9 +205,14 @@ pub struct ServeArgs {
     /// Write a kubeconfig pointing at the server.
     #[arg(long, value_name = "PATH")]
     pub write_kubeconfig: Option<PathBuf>,
-    /// Serve HTTPS with a generated self-signed CA and require a generated bearer token.
+    /// Serve HTTPS with a generated self-signed CA and require a generated bearer token (or the
+    /// generated client certificate).
     #[arg(long)]
     pub tls: bool,
+    /// With --tls: put the generated client certificate and key into --write-kubeconfig instead
+    /// of the bearer token.
+    #[arg(long, requires = "tls")]
+    pub client_cert: bool,
     /// Add this much latency to every response (to simulate a remote API server).
     #[arg(long, value_name = "DURATION", default_value = "0s", value_parser = parse_duration)]
     pub latency: Duration,

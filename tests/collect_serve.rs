@@ -356,6 +356,32 @@ fn tls_with_bearer_token() {
     assert!(k.status.success() && !k.stdout.is_empty(), "kubectl with the exec plugin: {}", texts(&k).1);
 }
 
+/// Client-certificate auth over HTTPS: collect and kubectl authenticate with the certificate and
+/// key in the kubeconfig; without them the server refuses and collect says so.
+#[test]
+fn tls_with_client_certificate() {
+    let served = Served::start(&fixture("litmus"), &["--tls", "--client-cert"]);
+    let kc = std::fs::read_to_string(&served.kubeconfig).unwrap();
+    assert!(kc.contains("client-certificate-data:") && kc.contains("client-key-data:"), "{kc}");
+    assert!(!kc.contains("token:"), "{kc}");
+    let out = served.dir.path().join("c.tar.gz");
+    let o = served.collect(&out, &["--since", "100000h"]);
+    assert!(o.status.success(), "{}", texts(&o).1);
+    assert!(!items(&bundle_map(&out)["cluster-resources/pods/litmus.json"]).is_empty());
+    let k = served.kubectl(&["get", "pods", "-n", "litmus", "-o", "name"]);
+    assert!(k.status.success() && !k.stdout.is_empty(), "kubectl with the client certificate: {}", texts(&k).1);
+
+    let anonymous: String =
+        kc.lines().filter(|l| !l.trim_start().starts_with("client-")).map(|l| format!("{l}\n")).collect();
+    let anonymous = anonymous.replace("  user:\n", "  user: {}\n");
+    let bad = served.dir.path().join("anonymous-kc");
+    std::fs::write(&bad, anonymous).unwrap();
+    let o =
+        run(&["collect", "--kubeconfig", bad.to_str().unwrap(), "--output", out.with_extension("x").to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1), "{}", texts(&o).1);
+    assert!(texts(&o).1.contains("rejected the credentials"), "{}", texts(&o).1);
+}
+
 /// Limits: per-log newest bytes, and a total size after which logs are skipped and recorded.
 #[test]
 fn log_limits_hold() {

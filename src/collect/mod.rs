@@ -344,7 +344,7 @@ pub async fn collect(
                 if e.status() == Some(404) {
                     run.skips.push(Skip { what: b.id(), reason: reason.clone() });
                 } else {
-                    run.record_error(&format!("{}", b.bundle_name), reason.clone());
+                    run.record_error(b.bundle_name, reason.clone());
                 }
                 run.collectors.push(CollectorStatus {
                     name: b.id(),
@@ -383,7 +383,7 @@ pub async fn collect(
     for cr in &custom {
         jobs.push(timed_list(kube.clone(), cr.list_path(), opts.page_size, keep_all));
     }
-    let cr_results: Vec<(CustomResource, Result<Vec<FrozenValue>, ApiError>, Duration)> =
+    let cr_results: Vec<CrListing> =
         custom.iter().cloned().zip(ordered(jobs, opts.concurrency).await).map(|(c, (r, d))| (c, r, d)).collect();
 
     // Which namespaces matter, and which logs to take (decided now, so the cluster-wide pod and
@@ -627,6 +627,9 @@ pub async fn collect(
     })
 }
 
+/// One custom resource kind, its listing (frozen) and how long it took.
+type CrListing = (CustomResource, Result<Vec<FrozenValue>, ApiError>, Duration);
+
 /// A list held while the collection goes on (cluster-scoped kinds, all pods and PVCs, custom
 /// resources), so kept frozen until it is written; only the items `keep` accepts.
 async fn timed_list(
@@ -686,7 +689,7 @@ fn relevant_namespaces(
     pvcs: &[FrozenValue],
     pvs: &[FrozenValue],
     scs: &[FrozenValue],
-    crs: &[(CustomResource, Result<Vec<FrozenValue>, ApiError>, Duration)],
+    crs: &[CrListing],
 ) -> BTreeSet<String> {
     let mut out = BTreeSet::new();
     for p in pods {
@@ -712,7 +715,7 @@ fn relevant_namespaces(
 /// Namespaces and label selectors of the applications ChaosEngines target (`spec.appinfo`): their
 /// pods and events matter when a fault was not reverted.
 fn chaos_targets(
-    crs: &[(CustomResource, Result<Vec<FrozenValue>, ApiError>, Duration)],
+    crs: &[CrListing],
 ) -> Vec<(String, LabelSelector)> {
     crs.iter()
         .filter(|(cr, _, _)| cr.group == "litmuschaos.io" && cr.kind == "ChaosEngine")

@@ -60,21 +60,31 @@ fn url_pairs(q: &str) -> Vec<(String, String)> {
     serde_urlencoded::from_str::<Vec<(String, String)>>(q).unwrap_or_default()
 }
 
+/// Set on requests of a TLS connection whose client certificate the CA signed.
+#[derive(Debug, Clone, Copy)]
+pub struct ClientCertVerified;
+
 /// The single handler behind every path.
 pub async fn handle(
     State(st): State<Arc<ApiState>>,
+    client_cert: Option<axum::Extension<ClientCertVerified>>,
     method: Method,
     uri: Uri,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
     if let Some(token) = &st.token {
-        let ok = headers
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|v| v == format!("Bearer {token}"));
+        let ok = client_cert.is_some()
+            || headers
+                .get(header::AUTHORIZATION)
+                .and_then(|v| v.to_str().ok())
+                .is_some_and(|v| v == format!("Bearer {token}"));
         if !ok {
-            return status_response(401, "Unauthorized", "Unauthorized: a valid bearer token is required");
+            return status_response(
+                401,
+                "Unauthorized",
+                "Unauthorized: a valid bearer token or client certificate is required",
+            );
         }
     }
     if !st.latency.is_zero() {

@@ -4,7 +4,7 @@ use crate::app::Failure;
 use crate::cli::ServeArgs;
 use crate::exit;
 
-use super::{ServeOptions, start};
+use super::{KubeconfigAuth, ServeOptions, start};
 
 /// Run `mayadiag serve`.
 pub async fn run(args: ServeArgs) -> Result<i32, Failure> {
@@ -22,13 +22,15 @@ pub async fn run(args: ServeArgs) -> Result<i32, Failure> {
     })?;
     println!("serving {} on {}", args.bundle.display(), handle.url);
     if let Some(path) = &args.write_kubeconfig {
-        handle.write_kubeconfig(path, "mayadiag-bundle").map_err(Failure::runtime)?;
+        let auth = if args.client_cert { KubeconfigAuth::ClientCert } else { KubeconfigAuth::Token };
+        handle.write_kubeconfig(path, "mayadiag-bundle", auth).map_err(Failure::runtime)?;
         println!("kubeconfig written to {}; try: kubectl --kubeconfig {} get pods -A", path.display(), path.display());
     } else {
         println!("no --write-kubeconfig given; point kubectl at it with: kubectl --server {} get pods -A", handle.url);
     }
     if handle.token.is_some() {
-        println!("TLS on; the bearer token and CA are in the kubeconfig");
+        let credentials = if args.client_cert { "client certificate" } else { "bearer token" };
+        println!("TLS on; the {credentials} and CA are in the kubeconfig");
     }
     use std::io::Write;
     let _ = std::io::stdout().flush();

@@ -79,13 +79,45 @@ pub struct ServerHandle {
     pub token: Option<String>,
     /// CA certificate PEM (TLS mode).
     pub ca_pem: Option<String>,
+    /// A client certificate and its key (PEM) signed by the CA (TLS mode): the server accepts it
+    /// in place of the bearer token.
+    pub client_cert: Option<ClientCert>,
     shutdown: Option<oneshot::Sender<()>>,
     task: tokio::task::JoinHandle<()>,
 }
 
+/// PEM of a client certificate and its private key.
+#[derive(Clone)]
+pub struct ClientCert {
+    /// The certificate.
+    pub cert_pem: String,
+    /// Its private key.
+    pub key_pem: String,
+}
+
+impl std::fmt::Debug for ClientCert {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ClientCert").field("key_pem", &"**REDACTED**").finish_non_exhaustive()
+    }
+}
+
+/// The credentials a written kubeconfig carries (TLS mode).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KubeconfigAuth {
+    /// The bearer token.
+    Token,
+    /// The client certificate and key.
+    ClientCert,
+}
+
 impl ServerHandle {
-    /// A kubeconfig that points kubectl (or `collect`) at this server.
+    /// A kubeconfig that points kubectl (or `collect`) at this server, with the bearer token.
     pub fn kubeconfig(&self, name: &str) -> String {
+        self.kubeconfig_with(name, KubeconfigAuth::Token)
+    }
+
+    /// A kubeconfig with the chosen credentials.
+    pub fn kubeconfig_with(&self, name: &str, auth: KubeconfigAuth) -> String {
         let mut cluster = format!("    server: {}\n", self.url);
         if let Some(ca) = &self.ca_pem {
             cluster.push_str(&format!(
@@ -93,20 +125,25 @@ impl ServerHandle {
                 base64::engine::general_purpose::STANDARD.encode(ca.as_bytes())
             ));
         }
-        let user = match &self.token {
-            Some(t) => format!("    token: {t}\n"),
-            None => "    {}\n".to_string(),
+        let b64 = |pem: &str| base64::engine::general_purpose::STANDARD.encode(pem.as_bytes());
+        let user = match (&self.token, &self.client_cert, auth) {
+            (_, Some(c), KubeconfigAuth::ClientCert) => format!(
+                "  user:\n    client-certificate-data: {}\n    client-key-data: {}\n",
+                b64(&c.cert_pem),
+                b64(&c.key_pem)
+            ),
+            (Some(t), _, _) => format!("  user:\n    token: {t}\n"),
+            _ => "  user: {}\n".to_string(),
         };
-        let user = if self.token.is_some() { format!("  user:\n{user}") } else { "  user: {}\n".to_string() };
         format!(
             "apiVersion: v1\nkind: Config\nclusters:\n- name: {name}\n  cluster:\n{cluster}contexts:\n- name: {name}\n  context:\n    cluster: {name}\n    user: {name}\n    namespace: default\ncurrent-context: {name}\nusers:\n- name: {name}\n{user}"
         )
     }
 
-    /// Write the kubeconfig with owner-only permissions (it may hold a token).
-    pub fn write_kubeconfig(&self, path: &Path, name: &str) -> Result<(), ServeError> {
+    /// Write the kubeconfig with owner-only permissions (it may hold a token or a key).
+    pub fn write_kubeconfig(&self, path: &Path, name: &str, auth: KubeconfigAuth) -> Result<(), ServeError> {
         let err = |source| ServeError::Kubeconfig { path: path.to_path_buf(), source };
-        std::fs::write(path, self.kubeconfig(name)).map_err(err)?;
+        std::fs::write(path, self.kubeconfig_with(name, auth)).map_err(err)?;
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
@@ -150,10 +187,10 @@ pub async fn start(opts: &ServeOptions) -> Result<ServerHandle, ServeError> {
     let listener = tokio::net::TcpListener::bind(addr).await.map_err(|source| ServeError::Bind { addr, source })?;
     let local = listener.local_addr().map_err(|source| ServeError::Bind { addr, source })?;
     let (tx, rx) = oneshot::channel::<()>();
-    let (url, ca_pem, task) = if opts.tls {
-        let (acceptor, ca_pem) = tls_acceptor()?;
+    let (url, ca_pem, client_cert, task) = if opts.tls {
+        let (acceptor, ca_pem, client_cert) = tls_acceptor()?;
         let task = tokio::spawn(serve_tls(listener, acceptor, app, rx));
-        (format!("https://127.0.0.1:{}", local.port()), Some(ca_pem), task)
+        (format!("https://127.0.0.1:{}", local.port()), Some(ca_pem), Some(client_cert), task)
     } else {
         let task = tokio::spawn(async move {
             let _ = axum::serve(listener, app)
@@ -162,13 +199,15 @@ pub async fn start(opts: &ServeOptions) -> Result<ServerHandle, ServeError> {
                 })
                 .await;
         });
-        (format!("http://127.0.0.1:{}", local.port()), None, task)
+        (format!("http://127.0.0.1:{}", local.port()), None, None, task)
     };
-    Ok(ServerHandle { addr: local, url, token, ca_pem, shutdown: Some(tx), task })
+    Ok(ServerHandle { addr: local, url, token, ca_pem, client_cert, shutdown: Some(tx), task })
 }
 
-/// A fresh CA and a server certificate for 127.0.0.1/localhost signed by it.
-fn tls_acceptor() -> Result<(tokio_rustls::TlsAcceptor, String), ServeError> {
+/// A fresh CA, a server certificate for 127.0.0.1/localhost and a client certificate, both signed
+/// by it. Clients may present the client certificate (verified against the CA) or not (then the
+/// bearer token is required, see `api::handle`).
+fn tls_acceptor() -> Result<(tokio_rustls::TlsAcceptor, String, ClientCert), ServeError> {
     use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair, KeyUsagePurpose};
     let e = |e: rcgen::Error| ServeError::Tls(e.to_string());
     let mut ca_params = CertificateParams::new(Vec::<String>::new()).map_err(e)?;
@@ -184,17 +223,33 @@ fn tls_acceptor() -> Result<(tokio_rustls::TlsAcceptor, String), ServeError> {
     leaf.use_authority_key_identifier_extension = true;
     let leaf_key = KeyPair::generate().map_err(e)?;
     let leaf_cert = leaf.signed_by(&leaf_key, &issuer).map_err(e)?;
+    let mut client = CertificateParams::new(Vec::<String>::new()).map_err(e)?;
+    client.distinguished_name.push(DnType::CommonName, "mayadiag-support");
+    client.distinguished_name.push(DnType::OrganizationName, "system:masters");
+    client.extended_key_usages = vec![rcgen::ExtendedKeyUsagePurpose::ClientAuth];
+    client.use_authority_key_identifier_extension = true;
+    let client_key = KeyPair::generate().map_err(e)?;
+    let client_cert = client.signed_by(&client_key, &issuer).map_err(e)?;
+    let client_cert = ClientCert { cert_pem: client_cert.pem(), key_pem: client_key.serialize_pem() };
+
+    let tls_err = |e: &dyn std::fmt::Display| ServeError::Tls(e.to_string());
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let mut roots = rustls::RootCertStore::empty();
+    roots.add(ca_cert.der().clone()).map_err(|e| tls_err(&e))?;
+    let verifier = rustls::server::WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider.clone())
+        .allow_unauthenticated()
+        .build()
+        .map_err(|e| tls_err(&e))?;
     let certs = vec![leaf_cert.der().clone()];
-    let key = rustls::pki_types::PrivateKeyDer::try_from(leaf_key.serialize_der())
-        .map_err(|e| ServeError::Tls(e.to_string()))?;
-    let mut config = rustls::ServerConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
+    let key = rustls::pki_types::PrivateKeyDer::try_from(leaf_key.serialize_der()).map_err(|e| tls_err(&e))?;
+    let mut config = rustls::ServerConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
-        .map_err(|e| ServeError::Tls(e.to_string()))?
-        .with_no_client_auth()
+        .map_err(|e| tls_err(&e))?
+        .with_client_cert_verifier(verifier)
         .with_single_cert(certs, key)
-        .map_err(|e| ServeError::Tls(e.to_string()))?;
+        .map_err(|e| tls_err(&e))?;
     config.alpn_protocols = vec![b"http/1.1".to_vec()];
-    Ok((tokio_rustls::TlsAcceptor::from(Arc::new(config)), ca_cert.pem()))
+    Ok((tokio_rustls::TlsAcceptor::from(Arc::new(config)), ca_cert.pem(), client_cert))
 }
 
 async fn serve_tls(
@@ -215,6 +270,15 @@ async fn serve_tls(
         let app = app.clone();
         tokio::spawn(async move {
             let Ok(tls) = acceptor.accept(tcp).await else { return };
+            // rustls has verified a presented certificate against the CA; mark the connection's
+            // requests so the token check lets them through.
+            let verified = tls.get_ref().1.peer_certificates().is_some_and(|c| !c.is_empty());
+            let app = tower::ServiceExt::map_request(app, move |mut req: http::Request<_>| {
+                if verified {
+                    req.extensions_mut().insert(api::ClientCertVerified);
+                }
+                req
+            });
             let service = TowerToHyperService::new(app);
             let _ = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new())
                 .http1_only()
