@@ -314,10 +314,10 @@ pub const AGENT_GROUP: &str = "mayadiag.io";
 /// The engine of a PersistentVolume: CSI driver, then `openebs.io/cas-type`, then the
 /// provisioned-by annotation.
 pub fn engine_for_pv<V: JsonRead>(pv: &V) -> Option<Engine> {
-    if let Some(driver) = pv.at_pointer("/spec/csi/driver").and_then(V::text) {
-        if let Some(e) = engine_for_driver(driver) {
-            return Some(e);
-        }
+    if let Some(driver) = pv.at_pointer("/spec/csi/driver").and_then(V::text)
+        && let Some(e) = engine_for_driver(driver)
+    {
+        return Some(e);
     }
     let cas = label(pv, "openebs.io/cas-type")
         .or_else(|| pv.at_pointer("/metadata/annotations/openebs.io~1cas-type").and_then(V::text));

@@ -58,10 +58,10 @@ pub fn classify(rel: &str) -> Entry {
         "version.yaml" => return Entry::Version,
         _ => {}
     }
-    if let Some(node) = rel.strip_prefix("node-reports/").and_then(|f| f.strip_suffix(".json")) {
-        if !node.contains('/') {
-            return Entry::NodeReport { node: node.to_string() };
-        }
+    if let Some(node) = rel.strip_prefix("node-reports/").and_then(|f| f.strip_suffix(".json"))
+        && !node.contains('/')
+    {
+        return Entry::NodeReport { node: node.to_string() };
     }
     let Some(cr) = rel.strip_prefix("cluster-resources/") else { return Entry::Other };
     if let Some(key) = LogKey::from_bundle_path(cr) {

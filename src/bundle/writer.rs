@@ -68,10 +68,10 @@ impl BundleWriter {
     /// Start writing `output` (via `<output>.partial`); entries go under `top/`.
     pub fn create(output: &Path, top: &str, mtime: u64, level: u32) -> Result<BundleWriter, BundleError> {
         let partial = partial_path(output);
-        if let Some(dir) = output.parent().filter(|d| !d.as_os_str().is_empty()) {
-            if !dir.is_dir() {
-                return Err(BundleError::OutputDir { path: dir.to_path_buf() });
-            }
+        if let Some(dir) = output.parent().filter(|d| !d.as_os_str().is_empty())
+            && !dir.is_dir()
+        {
+            return Err(BundleError::OutputDir { path: dir.to_path_buf() });
         }
         let file = File::create(&partial).map_err(|source| BundleError::Create { path: partial.clone(), source })?;
         let counting = CountingFile { file: BufWriter::with_capacity(1 << 20, file), written: 0 };

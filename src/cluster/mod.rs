@@ -366,10 +366,10 @@ impl Kube {
             };
             let mut page: Value =
                 serde_json::from_slice(&page).map_err(|e| ApiError::Decode(format!("{path}: {e}")))?;
-            if columns.is_null() {
-                if let Some(c) = page.get_mut("columnDefinitions") {
-                    columns = c.take();
-                }
+            if columns.is_null()
+                && let Some(c) = page.get_mut("columnDefinitions")
+            {
+                columns = c.take();
             }
             let key = if page.get("rows").is_some() { "rows" } else { "items" };
             if let Some(Value::Array(batch)) = page.get_mut(key).map(Value::take) {

@@ -498,11 +498,11 @@ pub async fn collect(
         let name = format!("{}/{}", b.id(), ns);
         match result {
             Ok(mut items) => {
-                if b.plural == "events" {
-                    if let Some(extra) = node_events_by_ns.get(ns) {
-                        let seen: BTreeSet<String> = items.iter().map(|e| meta_str(e, "name").to_string()).collect();
-                        items.extend(extra.iter().filter(|e| !seen.contains(meta_str(*e, "name"))).cloned());
-                    }
+                if b.plural == "events"
+                    && let Some(extra) = node_events_by_ns.get(ns)
+                {
+                    let seen: BTreeSet<String> = items.iter().map(|e| meta_str(e, "name").to_string()).collect();
+                    items.extend(extra.iter().filter(|e| !seen.contains(meta_str(*e, "name"))).cloned());
                 }
                 let n = items.len() as u64;
                 let api_version = b.api_version();
@@ -698,10 +698,10 @@ fn relevant_namespaces(
         }
     }
     for (cr, items, _) in crs {
-        if cr.namespaced {
-            if let Ok(items) = items {
-                out.extend(items.iter().map(|i| meta_str(i, "namespace").to_string()).filter(|n| !n.is_empty()));
-            }
+        if cr.namespaced
+            && let Ok(items) = items
+        {
+            out.extend(items.iter().map(|i| meta_str(i, "namespace").to_string()).filter(|n| !n.is_empty()));
         }
     }
     let openebs = openebs_claims(pvcs, pvs, scs);
@@ -714,9 +714,7 @@ fn relevant_namespaces(
 
 /// Namespaces and label selectors of the applications ChaosEngines target (`spec.appinfo`): their
 /// pods and events matter when a fault was not reverted.
-fn chaos_targets(
-    crs: &[CrListing],
-) -> Vec<(String, LabelSelector)> {
+fn chaos_targets(crs: &[CrListing]) -> Vec<(String, LabelSelector)> {
     crs.iter()
         .filter(|(cr, _, _)| cr.group == "litmuschaos.io" && cr.kind == "ChaosEngine")
         .filter_map(|(_, items, _)| items.as_ref().ok())
@@ -912,7 +910,7 @@ async fn collect_logs(run: &mut Run<'_>, jobs: Vec<LogJob>) -> Result<(), Collec
                     let mut dropped = RedactionReport::default();
                     dropped.record_dropped(&rel, reason);
                     run.report.merge(dropped);
-                    run.builder.add_gap(rel.clone(), crate::redact::dropped_gap_reason(&reason));
+                    run.builder.add_gap(rel.clone(), crate::redact::dropped_gap_reason(reason));
                     run.write(rel.clone(), dropped_file_note(&rel, reason).into_bytes()).await?;
                     continue;
                 }

@@ -113,10 +113,10 @@ pub async fn handle(
             _ => format!("injected fault on {}", uri.path()),
         };
         let mut resp = status_response(code, reason, &message);
-        if let Some(ra) = fault.as_ref().and_then(|f| f.retry_after) {
-            if let Ok(v) = HeaderValue::from_str(&ra.to_string()) {
-                resp.headers_mut().insert(header::RETRY_AFTER, v);
-            }
+        if let Some(ra) = fault.as_ref().and_then(|f| f.retry_after)
+            && let Ok(v) = HeaderValue::from_str(&ra.to_string())
+        {
+            resp.headers_mut().insert(header::RETRY_AFTER, v);
         }
         return resp;
     }
@@ -124,10 +124,10 @@ pub async fn handle(
     let mut resp = route(&st, &method, &uri, &headers, body).await;
     // The bundle's moment is the server's "now": clients judge recency by it, as they would on
     // the live cluster at collection time.
-    if let Some(t) = reference_time {
-        if let Ok(v) = HeaderValue::from_str(&t.format("%a, %d %b %Y %H:%M:%S GMT").to_string()) {
-            resp.headers_mut().insert(header::DATE, v);
-        }
+    if let Some(t) = reference_time
+        && let Ok(v) = HeaderValue::from_str(&t.format("%a, %d %b %Y %H:%M:%S GMT").to_string())
+    {
+        resp.headers_mut().insert(header::DATE, v);
     }
     match fault {
         Some(f) if f.drop_after_bytes.is_some() || f.stall_after_bytes.is_some() => break_body(resp, f).await,

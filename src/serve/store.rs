@@ -157,10 +157,10 @@ impl Store {
                     }
                 }
                 Entry::ClusterVersion => {
-                    if let Ok(v) = serde_json::from_slice::<Value>(&data) {
-                        if let Some(info) = v.get("info") {
-                            store.version = info.clone();
-                        }
+                    if let Ok(v) = serde_json::from_slice::<Value>(&data)
+                        && let Some(info) = v.get("info")
+                    {
+                        store.version = info.clone();
                     }
                 }
                 Entry::Manifest => {
@@ -301,7 +301,8 @@ impl Store {
         let list = self.objects.entry((group.to_string(), plural.to_string())).or_default();
         let (ns, name) = (meta_str(&incoming, "namespace").to_string(), meta_str(&incoming, "name").to_string());
         let pos = list.iter().position(|o| meta_str(o, "namespace") == ns && meta_str(o, "name") == name);
-        let merged = match pos {
+
+        match pos {
             Some(i) => {
                 let mut current = list[i].clone();
                 if status_only {
@@ -322,8 +323,7 @@ impl Store {
                 });
                 incoming
             }
-        };
-        merged
+        }
     }
 }
 

@@ -462,7 +462,7 @@ pub fn table(
                     cells
                 })
                 .collect();
-            (cols.drain(..).collect(), rows)
+            (std::mem::take(&mut cols), rows)
         }
     };
     let mut column_defs: Vec<Value> =
