@@ -83,8 +83,44 @@ fn mayastor_ok_passes() {
     assert!(has_evidence(&report, "mayastor.nvme_multipath", "/sys/module/nvme_core/parameters/multipath", "Y"));
     assert!(has_evidence(&report, "mayastor.kernel_version", "/proc/sys/kernel/osrelease", "5.15.0-91-generic"));
     assert!(has_evidence(&report, "common.kubelet_shared_mount", "/proc/1/mountinfo", "shared:1"));
+    assert!(has_evidence(&report, "common.kernel_crashes", "/var/crash", "absent"));
     // Without API access the Node's advertised hugepages are unknown, so that probe is not run.
     assert!(probes(&report).iter().all(|p| p["id"] != "mayastor.hugepages_advertised"));
+}
+
+/// FM25: a kdump directory from the last days with the verbatim panic lines, NVMe timeouts in
+/// kern.log, and a userland crash file that must not count.
+#[test]
+fn kernel_crash_dumps_and_nvme_timeouts_fail() {
+    let (code, report) = case("kernel-crash", "common", &[]);
+    assert_eq!(code, 3, "{report:#}");
+    let p = probe(&report, "common.kernel_crashes");
+    assert_eq!(p["status"], "fail", "{p:#}");
+    assert!(p["message"].as_str().is_some_and(|m| m.contains("1 kernel crash dump(s) from the last 7 days")), "{p:#}");
+    assert!(has_evidence(&report, "common.kernel_crashes", "/var/crash/202611301012", "general protection fault"));
+    assert!(has_evidence(&report, "common.kernel_crashes", "/var/log/kern.log", "nvme nvme1: I/O 12 QID 3 timeout"));
+    assert!(has_evidence(&report, "common.kernel_crashes", "/var/log/kern.log", "(2 such lines)"));
+    assert!(!p.to_string().contains("python3"), "a userland crash is not a kernel crash: {p:#}");
+    assert!(p["remediation"].as_str().is_some_and(|r| r.contains("nvme_tcp")));
+
+    // The same dump a month old, and no kernel log: only a warning.
+    let tmp = tempfile::tempdir().unwrap();
+    let host = tmp.path().join("host");
+    assert!(Command::new("cp").arg("-r").arg(hosts().join("kernel-crash")).arg(&host).status().unwrap().success());
+    std::fs::remove_file(host.join("var/log/kern.log")).unwrap();
+    let dump = host.join("var/crash/202611301012");
+    assert!(Command::new("touch").args(["-d", "30 days ago"]).arg(&dump).status().unwrap().success());
+    let (_, old) = run_agent(&host, &["--probes", "common", "--node-name", "node-1"]);
+    assert_eq!(status(&old, "common.kernel_crashes"), "warn", "{old:#}");
+    // Only the NVMe timeouts: a warning too.
+    let (_, nvme) = {
+        std::fs::remove_dir_all(host.join("var/crash")).unwrap();
+        std::fs::copy(hosts().join("kernel-crash/var/log/kern.log"), host.join("var/log/kern.log")).unwrap();
+        run_agent(&host, &["--probes", "common", "--node-name", "node-1"])
+    };
+    let p = probe(&nvme, "common.kernel_crashes");
+    assert_eq!(p["status"], "warn", "{p:#}");
+    assert!(p["message"].as_str().is_some_and(|m| m.contains("2 NVMe controller timeout")), "{p:#}");
 }
 
 #[test]

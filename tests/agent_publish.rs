@@ -73,6 +73,18 @@ fn agent_once(kubeconfig: &Path, host_case: &str) -> (i32, Value) {
     (output.status.code().unwrap_or(-1), report)
 }
 
+/// `mayadiag collect` from the server into `bundle`.
+fn collect(kubeconfig: &Path, bundle: &Path) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_mayadiag"))
+        .arg("collect")
+        .arg("--kubeconfig")
+        .arg(kubeconfig)
+        .arg("--output")
+        .arg(bundle)
+        .output()
+        .unwrap_or_else(|e| panic!("run collect: {e}"))
+}
+
 fn kubectl(kubeconfig: &Path, args: &[&str]) -> String {
     let output = Command::new("kubectl")
         .arg("--kubeconfig")
@@ -153,14 +165,7 @@ fn agent_publishes_node_reports_and_events_that_collect_gathers() {
 
     // collect picks the NodeReport up as node-reports/node-1.json.
     let bundle = work.path().join("bundle.tar.gz");
-    let collect = Command::new(env!("CARGO_BIN_EXE_mayadiag"))
-        .arg("collect")
-        .arg("--kubeconfig")
-        .arg(&kubeconfig)
-        .arg("--output")
-        .arg(&bundle)
-        .output()
-        .unwrap_or_else(|e| panic!("run collect: {e}"));
+    let collect = collect(&kubeconfig, &bundle);
     assert!(
         [0, 3, 4].contains(&collect.status.code().unwrap_or(-1)),
         "collect failed: {}",
@@ -200,4 +205,42 @@ fn agent_with_unreachable_api_still_prints_results_and_reports_the_publish_error
     let (code, printed) = agent_once(&kubeconfig, "mayastor-ok");
     assert_eq!(code, 1, "publishing to an unreachable API is a runtime error in --once mode");
     assert_eq!(printed["status"]["verdict"], "pass");
+}
+
+/// FM25 end to end: the agent on a node with a fresh kernel crash dump publishes a failing
+/// `common.kernel_crashes`; `collect` gathers it and the analysis of the bundle reports it as a
+/// Sev 1 finding on that node, quoting the panic line.
+#[test]
+fn kernel_crash_on_a_node_becomes_a_sev_1_finding() {
+    let work = tempfile::tempdir().unwrap_or_else(|e| panic!("tempdir: {e}"));
+    let kubeconfig = work.path().join("kubeconfig");
+    let (_server, _url) = start_server(&root().join("tests/fixtures/clusters/demo"), &kubeconfig);
+    let (code, printed) = agent_once(&kubeconfig, "kernel-crash");
+    assert_eq!(code, 3, "{printed}");
+    assert_eq!(probe_status(&printed, "common.kernel_crashes"), "fail");
+
+    let bundle = work.path().join("bundle.tar.gz");
+    let collect = collect(&kubeconfig, &bundle);
+    assert!(bundle.exists(), "collect wrote no bundle: {}", String::from_utf8_lossy(&collect.stderr));
+    let analyze = Command::new(env!("CARGO_BIN_EXE_mayadiag"))
+        .arg("analyze")
+        .arg(&bundle)
+        .args(["-o", "json"])
+        .output()
+        .unwrap_or_else(|e| panic!("run analyze: {e}"));
+    let analysis: Value = serde_json::from_slice(&analyze.stdout)
+        .unwrap_or_else(|e| panic!("analyze JSON: {e}: {}", String::from_utf8_lossy(&analyze.stderr)));
+    let finding = analysis["findings"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|f| {
+            f["check"] == "node-report-probes"
+                && f["message"].as_str().is_some_and(|m| m.contains("common.kernel_crashes"))
+        })
+        .unwrap_or_else(|| panic!("no kernel-crash finding in {:#}", analysis["findings"]));
+    assert_eq!(finding["sev"], 1, "{finding:#}");
+    assert_eq!(finding["status"], "fail");
+    assert_eq!(finding["object"]["name"], "node-1");
+    assert!(finding["evidence"].to_string().contains("general protection fault"), "{finding:#}");
 }

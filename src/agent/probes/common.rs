@@ -1,5 +1,6 @@
 //! Probes common to all CSI engines (domain.md §3.1): kubelet root dir present (C1), kubelet dir on
-//! a shared mount so `mountPropagation: Bidirectional` works (C3), kernel version (C6).
+//! a shared mount so `mountPropagation: Bidirectional` works (C3), kernel version (C6), and no recent
+//! kernel crashes (FM25, in `kernel_log`).
 
 use super::{Family, HostRoot, Probe, ProbeContext, kernel_release, parse_kernel_version};
 use crate::agent::report::{Evidence, ProbeResult};
@@ -14,7 +15,7 @@ const ALTERNATIVE_KUBELET_DIRS: [&str; 4] = [
 
 /// Run the common probes.
 pub fn run(ctx: &ProbeContext) -> Vec<ProbeResult> {
-    vec![kubelet_dir(ctx), shared_mount(ctx), kernel(ctx)]
+    vec![kubelet_dir(ctx), shared_mount(ctx), kernel(ctx), super::kernel_log::kernel_crashes(ctx)]
 }
 
 fn kubelet_dir(ctx: &ProbeContext) -> ProbeResult {

@@ -7,6 +7,7 @@
 pub mod common;
 pub mod hostpath;
 pub mod iscsi;
+pub mod kernel_log;
 pub mod litmus;
 pub mod lvm;
 pub mod mayastor;
@@ -240,6 +241,35 @@ impl HostRoot {
             Err(err) if err.kind() == ErrorKind::NotFound => Ok(None),
             Err(err) => Err(ReadFailure { file: host_path.to_string(), reason: err.to_string() }),
         }
+    }
+
+    /// The last `max_bytes` of a host file (from the first line boundary inside them), for logs
+    /// that can be hundreds of MB: `Ok(None)` when absent.
+    pub fn read_tail(&self, host_path: &str, max_bytes: u64) -> Result<Option<String>, ReadFailure> {
+        use std::io::{Read, Seek, SeekFrom};
+        let failure = |err: std::io::Error| ReadFailure { file: host_path.to_string(), reason: err.to_string() };
+        let mut file = match std::fs::File::open(self.path(host_path)) {
+            Ok(file) => file,
+            Err(err) if err.kind() == ErrorKind::NotFound => return Ok(None),
+            Err(err) => return Err(failure(err)),
+        };
+        let len = file.metadata().map_err(failure)?.len();
+        let start = len.saturating_sub(max_bytes);
+        file.seek(SeekFrom::Start(start)).map_err(failure)?;
+        let mut bytes = Vec::new();
+        file.take(max_bytes).read_to_end(&mut bytes).map_err(failure)?;
+        if start > 0 {
+            // Drop the partial first line.
+            let cut = bytes.iter().position(|&b| b == b'\n').map_or(bytes.len(), |i| i + 1);
+            bytes.drain(..cut);
+        }
+        Ok(Some(String::from_utf8_lossy(&bytes).into_owned()))
+    }
+
+    /// How long ago a host path was last modified (`None` when absent or the clock is unusable).
+    pub fn modified_ago(&self, host_path: &str) -> Option<std::time::Duration> {
+        let modified = std::fs::symlink_metadata(self.path(host_path)).ok()?.modified().ok()?;
+        std::time::SystemTime::now().duration_since(modified).ok()
     }
 
     /// Names in a host directory (sorted): `Ok(None)` when absent.
