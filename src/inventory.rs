@@ -284,6 +284,7 @@ pub fn engine_for_crd(group: &str, kind: &str) -> Option<Engine> {
         "local.openebs.io" => Some(Lvm),
         "zfs.openebs.io" => Some(Zfs),
         "cstor.openebs.io" => Some(Cstor),
+        crate::mayastor_rest::GROUP => Some(Mayastor),
         "litmuschaos.io" | "eventtracker.litmuschaos.io" | "argoproj.io" => Some(Litmus),
         "openebs.io" => Some(match kind {
             "DiskPool" | "MayastorPool" | "MayastorNode" | "MayastorVolume" => Mayastor,

@@ -18,6 +18,7 @@ pub mod desk;
 pub mod exit;
 pub mod frozen;
 pub mod inventory;
+pub mod mayastor_rest;
 pub mod redact;
 pub mod report;
 pub mod resources;

@@ -201,9 +201,7 @@ fn pagination_restarts_on_410() {
 fn only_crds_of_detected_groups_are_kept() {
     let tmp = tempfile::tempdir().unwrap();
     let cluster = tmp.path().join("cluster");
-    assert!(
-        std::process::Command::new("cp").arg("-r").arg(fixture("openebs-4x")).arg(&cluster).status().unwrap().success()
-    );
+    copy_dir(&fixture("openebs-4x"), &cluster);
     let crd_file = cluster.join("cluster-resources/custom-resource-definitions.json");
     let mut list: Value = serde_json::from_slice(&std::fs::read(&crd_file).unwrap()).unwrap();
     let ours: BTreeSet<String> =
@@ -228,6 +226,108 @@ fn only_crds_of_detected_groups_are_kept() {
         .map(|c| c["metadata"]["name"].as_str().unwrap().to_string())
         .collect();
     assert_eq!(kept, ours);
+}
+
+const REST_VOLUMES: &str = "cluster-resources/custom-resources/volumes.rest.mayastor.openebs.io.json";
+
+/// Mayastor's volume, pool and node state comes from api-rest through the service proxy (what
+/// `kubectl mayastor` reads), paged; `serve` answers the same paths from a bundle; the checks read it.
+#[test]
+fn mayastor_rest_state_through_the_service_proxy() {
+    // A cluster with 1,201 volumes: three pages of /v0/volumes.
+    let tmp = tempfile::tempdir().unwrap();
+    let cluster = tmp.path().join("cluster");
+    copy_dir(&fixture("openebs-4x"), &cluster);
+    let mut volumes: Vec<Value> = serde_json::from_slice(&std::fs::read(cluster.join(REST_VOLUMES)).unwrap()).unwrap();
+    assert_eq!(volumes.len(), 1);
+    let template = volumes[0].clone();
+    for i in 0..1200 {
+        let mut v = template.clone();
+        let id = format!("00000000-0000-4000-8000-{i:012}");
+        v["metadata"]["name"] = Value::from(id.clone());
+        v["spec"]["uuid"] = Value::from(id.clone());
+        v["state"]["uuid"] = Value::from(id);
+        volumes.push(v);
+    }
+    std::fs::write(cluster.join(REST_VOLUMES), serde_json::to_vec_pretty(&volumes).unwrap()).unwrap();
+
+    let served = Served::start(&cluster, &[]);
+    let raw = served.kubectl(&[
+        "get",
+        "--raw",
+        "/api/v1/namespaces/openebs/services/openebs-api-rest:8081/proxy/v0/volumes?max_entries=500&starting_token=1000",
+    ]);
+    assert!(raw.status.success(), "{}", texts(&raw).1);
+    let page: Value = serde_json::from_slice(&raw.stdout).unwrap();
+    assert_eq!(page["entries"].as_array().map(Vec::len), Some(201));
+    assert!(page.get("next_token").is_none(), "last page: {}", page["next_token"]);
+    assert!(page["entries"][0].get("metadata").is_none(), "served in api-rest's own shape");
+    let nodes =
+        served.kubectl(&["get", "--raw", "/api/v1/namespaces/openebs/services/openebs-api-rest:8081/proxy/v0/nodes"]);
+    assert_eq!(serde_json::from_slice::<Value>(&nodes.stdout).unwrap().as_array().map(Vec::len), Some(3));
+    let listed = served.kubectl(&["get", "volumes.rest.mayastor.openebs.io", "-o", "name"]);
+    assert_eq!(texts(&listed).0.lines().count(), 1201, "kubectl lists them like any resource");
+
+    let out = served.dir.path().join("m.tar.gz");
+    let o = served.collect(&out, &["-o", "json"]);
+    assert!(o.status.success(), "{}", texts(&o).1);
+    let bundle = bundle_map(&out);
+    let got = items(&bundle[REST_VOLUMES]);
+    assert_eq!(got.len(), 1201, "every page collected");
+    assert!(got.iter().all(|v| v["kind"] == "Volume" && v["state"]["status"] == "Online"));
+    for kind in ["nodes", "pools", "nexuses", "replicas"] {
+        let rel = format!("cluster-resources/custom-resources/{kind}.rest.mayastor.openebs.io.json");
+        assert!(!items(&bundle[&rel]).is_empty(), "{rel}");
+    }
+    let manifest: Value = serde_json::from_slice(&bundle["mayadiag/manifest.json"]).unwrap();
+    let collector =
+        manifest["collectors"].as_array().unwrap().iter().find(|c| c["name"] == "mayastor-rest/openebs/volumes");
+    assert_eq!(collector.map(|c| c["items"].clone()), Some(Value::from(1201)), "{:#}", manifest["collectors"]);
+
+    // The demo's single-replica volume has no reachable replica: Faulted, Sev 0; its node Offline.
+    let demo = Served::start(&fixture("demo"), &[]);
+    let out = demo.dir.path().join("d.tar.gz");
+    let o = demo.collect(&out, &["-o", "json"]);
+    let report: Value = serde_json::from_str(&texts(&o).0).unwrap();
+    let finding = |check: &str| {
+        report["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["check"] == check)
+            .cloned()
+            .unwrap_or_else(|| panic!("no {check} finding in {:#}", report["findings"]))
+    };
+    let volume = finding("mayastor-volume-status");
+    assert_eq!(
+        (volume["sev"].as_u64(), volume["object"]["name"].as_str()),
+        (Some(0), Some("6e9bf08b-0ccf-4a37-a2fd-551a7a7f531f"))
+    );
+    assert!(volume["evidence"].to_string().contains("Faulted"), "{volume:#}");
+    let node = finding("mayastor-io-engine-node-status");
+    assert_eq!((node["sev"].as_u64(), node["object"]["name"].as_str()), (Some(1), Some("node-2")));
+}
+
+/// api-rest unreachable (its pods wait for etcd) or the proxy forbidden: recorded, and the rest of
+/// the bundle is collected as usual.
+#[test]
+fn mayastor_rest_failures_are_recorded() {
+    let tmp = tempfile::tempdir().unwrap();
+    let faults = write_faults(
+        tmp.path(),
+        "rules:\n  - path: \"/proxy/v0/volumes$\"\n    status: 403\n  - path: \"/proxy/v0/(nodes|pools)$\"\n    status: 503\n",
+    );
+    let served = Served::start(&fixture("openebs-4x"), &["--inject-faults", &faults]);
+    let out = served.dir.path().join("f.tar.gz");
+    let o = served.collect(&out, &["--request-timeout", "2s"]);
+    assert!(o.status.success(), "{}", texts(&o).1);
+    let bundle = bundle_map(&out);
+    let errors = String::from_utf8_lossy(&bundle["cluster-resources/mayastor-rest-errors.json"]).into_owned();
+    assert!(errors.contains("missing RBAC permission to get services/proxy"), "{errors}");
+    assert!(errors.contains("Mayastor nodes") && errors.contains("Mayastor pools"), "{errors}");
+    assert!(!bundle.contains_key(REST_VOLUMES));
+    assert!(!items(&bundle["cluster-resources/custom-resources/replicas.rest.mayastor.openebs.io.json"]).is_empty());
+    assert!(bundle.contains_key("cluster-resources/pods/openebs.json"));
 }
 
 /// A kubeconfig for a plain-HTTP server on a local port.

@@ -48,7 +48,9 @@ pub async fn custom_resources(kube: &Kube) -> Result<(Vec<CustomResource>, Vec<(
     let mut errors = Vec::new();
     for group in groups["groups"].as_array().cloned().unwrap_or_default() {
         let Some(name) = group["name"].as_str() else { continue };
-        if !is_relevant_crd_group(name) {
+        // The Mayastor REST pseudo-group is only served by `mayadiag serve` (from a bundle); its
+        // objects are read from api-rest itself (collect::mayastor).
+        if !is_relevant_crd_group(name) || name == crate::mayastor_rest::GROUP {
             continue;
         }
         // The preferred version first, then the others: a kind served only in an older version

@@ -16,6 +16,7 @@
 pub mod command;
 pub mod logs;
 pub mod manifest;
+mod mayastor;
 pub mod sink;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -397,6 +398,13 @@ pub async fn collect(
         let jobs = log_jobs(&all_pods, &targets, &namespaces, opts, &all_pvcs, pvs, scs);
         (namespaces, jobs)
     };
+    let rest_namespaces: BTreeSet<String> = all_pods
+        .iter()
+        .filter(|p| {
+            inventory::classify_pod(*p).is_some_and(|c| c.engine == inventory::Engine::Mayastor && c.name == "api-rest")
+        })
+        .map(|p| meta_str(p, "namespace").to_string())
+        .collect();
     let mut pods_by_ns: BTreeMap<String, Vec<FrozenValue>> = BTreeMap::new();
     for p in all_pods {
         pods_by_ns.entry(meta_str(&p, "namespace").to_string()).or_default().push(p);
@@ -600,6 +608,12 @@ pub async fn collect(
                 });
             }
         }
+    }
+
+    // Mayastor's volume, pool and node state, which is not in CRDs.
+    if !rest_namespaces.is_empty() {
+        progress.phase("mayastor state", rest_namespaces.len() as u64);
+        mayastor::collect(&mut run, &rest_namespaces).await?;
     }
 
     // Logs.

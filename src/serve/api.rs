@@ -183,6 +183,12 @@ async fn route(st: &ApiState, method: &Method, uri: &Uri, headers: &HeaderMap, b
             }
         }
         ["apis", g, v] => resource_list(&store, g, v, st.accept_writes),
+        ["api", "v1", "namespaces", ns, "services", service, "proxy", rest @ ..] => {
+            if method != Method::GET {
+                return status_response(405, "MethodNotAllowed", "the bundle is read-only");
+            }
+            service_proxy(&store, ns, service, rest, uri.query().unwrap_or(""))
+        }
         ["api", v, rest @ ..] => {
             let (g, v) = ("", *v);
             resource_request(st, store, method, uri, headers, body, g, v, rest).await
@@ -194,6 +200,55 @@ async fn route(st: &ApiState, method: &Method, uri: &Uri, headers: &HeaderMap, b
         ["openapi", ..] => status_response(404, "NotFound", "OpenAPI is not served from a bundle"),
         _ => status_response(404, "NotFound", "the server could not find the requested resource"),
     }
+}
+
+/// The service proxy, for Mayastor's api-rest only (`/v0/<kind>`), answered from the REST state
+/// the bundle holds (see `crate::mayastor_rest`), so `collect` and `kubectl mayastor` work
+/// against a served bundle.
+fn service_proxy(store: &Store, ns: &str, service: &str, rest: &[&str], query: &str) -> Response {
+    use crate::mayastor_rest::{GROUP, RestKind, to_entry};
+    // `name`, `name:port` or `scheme:name:port`.
+    let parts: Vec<&str> = service.split(':').collect();
+    let name = if parts.len() == 3 { parts[1] } else { parts[0] };
+    let exists =
+        store.list("", "services").iter().any(|s| meta_str(s, "namespace") == ns && meta_str(s, "name") == name);
+    if !exists {
+        return status_response(404, "NotFound", &format!("services \"{name}\" not found"));
+    }
+    let kind = match rest {
+        ["v0", path] => RestKind::from_path(path),
+        _ => None,
+    };
+    let Some(kind) = kind else {
+        return status_response(
+            404,
+            "NotFound",
+            &format!(
+                "the bundle serves only Mayastor's /v0/{{nodes,pools,volumes,nexuses,replicas}} through service {ns}/{name}"
+            ),
+        );
+    };
+    if store.resource(GROUP, kind.path).is_none() {
+        return status_response(
+            503,
+            "ServiceUnavailable",
+            &format!("the bundle holds no Mayastor {} (api-rest could not be read when it was collected)", kind.path),
+        );
+    }
+    let entries: Vec<Value> = store.list(GROUP, kind.path).iter().map(to_entry).collect();
+    if !kind.paginated {
+        return json_response(&Value::Array(entries));
+    }
+    let params = url_pairs(query);
+    let param = |key: &str| params.iter().find(|(k, _)| k == key).and_then(|(_, v)| v.parse::<usize>().ok());
+    let start = param("starting_token").unwrap_or(0).min(entries.len());
+    let max = param("max_entries").filter(|&m| m > 0).unwrap_or(usize::MAX);
+    let end = start.saturating_add(max).min(entries.len());
+    let mut page = json!({"entries": entries[start..end]});
+    if end < entries.len() {
+        page["next_token"] = json!(end);
+    }
+    json_response(&page)
 }
 
 fn group_list(store: &Store) -> Value {

@@ -264,10 +264,18 @@ impl Store {
             let Some((plural, group)) = resource_id.split_once('.') else { continue };
             let key = (group.to_string(), plural.to_string());
             if !self.resources.contains_key(&key) {
-                let Some(first) = items.first() else { continue };
-                let api_version = first["apiVersion"].as_str().unwrap_or("");
-                let version = api_version.rsplit('/').next().unwrap_or("v1").to_string();
-                let kind = first["kind"].as_str().unwrap_or(plural).to_string();
+                // An empty Mayastor REST collection was still read from api-rest: serve it empty.
+                let rest = (group == crate::mayastor_rest::GROUP)
+                    .then(|| crate::mayastor_rest::RestKind::from_path(plural))
+                    .flatten();
+                let (version, kind) = match (items.first(), rest) {
+                    (Some(first), _) => (
+                        first["apiVersion"].as_str().unwrap_or("").rsplit('/').next().unwrap_or("v1").to_string(),
+                        first["kind"].as_str().unwrap_or(plural).to_string(),
+                    ),
+                    (None, Some(rest)) => ("v0".to_string(), rest.kind.to_string()),
+                    (None, None) => continue,
+                };
                 self.resources.insert(
                     key.clone(),
                     ResourceInfo {

@@ -106,6 +106,12 @@ impl Drop for Served {
     }
 }
 
+/// Copy a directory tree (a fixture to modify in a test).
+pub fn copy_dir(from: &Path, to: &Path) {
+    let status = Command::new("cp").arg("-r").arg(from).arg(to).status().expect("cp");
+    assert!(status.success(), "cp -r {} {}", from.display(), to.display());
+}
+
 /// Every regular file of a bundle (tar.gz), keyed by path without the top directory, in archive order.
 pub fn read_bundle(path: &Path) -> Vec<(String, Vec<u8>)> {
     let file = std::fs::File::open(path).expect("open bundle");
