@@ -308,25 +308,40 @@ fn mayastor_rest_state_through_the_service_proxy() {
     assert_eq!((node["sev"].as_u64(), node["object"]["name"].as_str()), (Some(1), Some("node-2")));
 }
 
-/// api-rest unreachable (its pods wait for etcd) or the proxy forbidden: recorded, and the rest of
-/// the bundle is collected as usual.
+/// api-rest unreachable (its pods wait for etcd) or the proxy forbidden: recorded once, the paths
+/// not tried after it are marked so in the manifest, and the rest of the bundle is collected.
 #[test]
 fn mayastor_rest_failures_are_recorded() {
+    let rest_file = |kind: &str| format!("cluster-resources/custom-resources/{kind}.rest.mayastor.openebs.io.json");
     let tmp = tempfile::tempdir().unwrap();
-    let faults = write_faults(
-        tmp.path(),
-        "rules:\n  - path: \"/proxy/v0/volumes$\"\n    status: 403\n  - path: \"/proxy/v0/(nodes|pools)$\"\n    status: 503\n",
-    );
-    let served = Served::start(&fixture("openebs-4x"), &["--inject-faults", &faults]);
+    let forbidden = write_faults(tmp.path(), "rules:\n  - path: \"/proxy/v0/volumes$\"\n    status: 403\n");
+    let served = Served::start(&fixture("openebs-4x"), &["--inject-faults", &forbidden]);
     let out = served.dir.path().join("f.tar.gz");
     let o = served.collect(&out, &["--request-timeout", "2s"]);
     assert!(o.status.success(), "{}", texts(&o).1);
     let bundle = bundle_map(&out);
     let errors = String::from_utf8_lossy(&bundle["cluster-resources/mayastor-rest-errors.json"]).into_owned();
-    assert!(errors.contains("missing RBAC permission to get services/proxy"), "{errors}");
-    assert!(errors.contains("Mayastor nodes") && errors.contains("Mayastor pools"), "{errors}");
-    assert!(!bundle.contains_key(REST_VOLUMES));
-    assert!(!items(&bundle["cluster-resources/custom-resources/replicas.rest.mayastor.openebs.io.json"]).is_empty());
+    assert!(errors.contains("Mayastor volumes: forbidden: missing RBAC permission to get services/proxy"), "{errors}");
+    assert!(!items(&bundle[&rest_file("nodes")]).is_empty() && !items(&bundle[&rest_file("pools")]).is_empty());
+    for kind in ["volumes", "nexuses", "replicas"] {
+        assert!(!bundle.contains_key(&rest_file(kind)), "{kind}");
+    }
+    let manifest: Value = serde_json::from_slice(&bundle["mayadiag/manifest.json"]).unwrap();
+    let replicas =
+        manifest["collectors"].as_array().unwrap().iter().find(|c| c["name"] == "mayastor-rest/openebs/replicas");
+    assert_eq!(replicas.map(|c| c["status"].clone()), Some(Value::from("skipped")), "{:#}", manifest["collectors"]);
+    assert!(bundle.contains_key("cluster-resources/pods/openebs.json"));
+
+    let no_endpoints = write_faults(tmp.path(), "rules:\n  - path: \"/proxy/v0/\"\n    status: 503\n");
+    let served = Served::start(&fixture("openebs-4x"), &["--inject-faults", &no_endpoints]);
+    let out = served.dir.path().join("g.tar.gz");
+    let o = served.collect(&out, &["--request-timeout", "2s"]);
+    assert!(o.status.success(), "{}", texts(&o).1);
+    let bundle = bundle_map(&out);
+    let errors: Vec<String> = serde_json::from_slice(&bundle["cluster-resources/mayastor-rest-errors.json"]).unwrap();
+    assert_eq!(errors.len(), 1, "one error, not one per path: {errors:?}");
+    assert!(errors[0].starts_with("Mayastor nodes:"), "{errors:?}");
+    assert!(bundle.keys().all(|k| !k.contains(".rest.mayastor.openebs.io")));
     assert!(bundle.contains_key("cluster-resources/pods/openebs.json"));
 }
 

@@ -31,9 +31,22 @@ pub(super) async fn collect(run: &mut Run<'_>, namespaces: &BTreeSet<String>) ->
     let mut fetched = vec![false; KINDS.len()];
     for ns in namespaces {
         let Some((service, port)) = find_service(run, ns).await else { continue };
+        // When api-rest cannot answer at all (no endpoints while it waits for etcd, proxy
+        // forbidden), the other paths fail the same way after the same retries: say so once.
+        let mut unreachable: Option<String> = None;
         for (i, kind) in KINDS.iter().enumerate() {
             let t = Instant::now();
             let name = format!("mayastor-rest/{ns}/{}", kind.path);
+            if let Some(reason) = &unreachable {
+                run.collectors.push(CollectorStatus {
+                    name,
+                    status: "skipped".into(),
+                    items: 0,
+                    duration_ms: 0,
+                    reason: Some(format!("not tried: {reason}")),
+                });
+                continue;
+            }
             match fetch(run.kube, ns, &service, port, kind).await {
                 Ok(entries) => {
                     run.collectors.push(CollectorStatus {
@@ -50,6 +63,9 @@ pub(super) async fn collect(run: &mut Run<'_>, namespaces: &BTreeSet<String>) ->
                     let what = format!("services/proxy ({ns}/{service}:{port} /v0/{})", kind.path);
                     let reason = reason_of(&e, "get", &what);
                     run.record_error(ERRORS, format!("Mayastor {}: {reason}", kind.path));
+                    if !matches!(e.status(), Some(404)) {
+                        unreachable = Some(format!("api-rest in {ns} did not answer /v0/{}", kind.path));
+                    }
                     run.collectors.push(CollectorStatus {
                         name,
                         status: "failed".into(),
