@@ -66,11 +66,6 @@ impl FrozenMap {
         self.0.iter().map(|(k, _)| &**k)
     }
 
-    /// Values in key order.
-    pub fn values(&self) -> impl Iterator<Item = &FrozenValue> {
-        self.0.iter().map(|(_, v)| v)
-    }
-
     /// Number of entries.
     pub fn len(&self) -> usize {
         self.0.len()
@@ -189,16 +184,6 @@ impl FrozenValue {
         matches!(self, FrozenValue::Object(_))
     }
 
-    /// Whether this is an array.
-    pub fn is_array(&self) -> bool {
-        matches!(self, FrozenValue::Array(_))
-    }
-
-    /// Whether this is a string.
-    pub fn is_string(&self) -> bool {
-        matches!(self, FrozenValue::String(_))
-    }
-
     /// Back to a `serde_json::Value` (for evidence and reports built with `json!`).
     pub fn to_json(&self) -> Value {
         match self {
@@ -215,12 +200,6 @@ impl FrozenValue {
     /// [`Interner`] across all its objects).
     pub fn freeze(value: Value) -> FrozenValue {
         Interner::default().freeze(value)
-    }
-}
-
-impl From<Value> for FrozenValue {
-    fn from(value: Value) -> FrozenValue {
-        FrozenValue::freeze(value)
     }
 }
 
@@ -354,12 +333,8 @@ pub trait JsonRead: Sized {
     fn field(&self, key: &str) -> Option<&Self>;
     /// An element of an array.
     fn element(&self, index: usize) -> Option<&Self>;
-    /// The elements of an array (empty for anything else).
-    fn elements(&self) -> &[Self];
     /// The string, if this is one.
     fn text(&self) -> Option<&str>;
-    /// The boolean, if this is one.
-    fn flag(&self) -> Option<bool>;
     /// The value at a JSON pointer (RFC 6901).
     fn at_pointer(&self, pointer: &str) -> Option<&Self> {
         read_pointer(self, pointer)
@@ -387,14 +362,8 @@ impl JsonRead for Value {
     fn element(&self, index: usize) -> Option<&Value> {
         self.get(index)
     }
-    fn elements(&self) -> &[Value] {
-        self.as_array().map_or(&[], |a| &a[..])
-    }
     fn text(&self) -> Option<&str> {
         self.as_str()
-    }
-    fn flag(&self) -> Option<bool> {
-        self.as_bool()
     }
 }
 
@@ -405,14 +374,8 @@ impl JsonRead for FrozenValue {
     fn element(&self, index: usize) -> Option<&FrozenValue> {
         self.get(index)
     }
-    fn elements(&self) -> &[FrozenValue] {
-        self.as_array().unwrap_or(&[])
-    }
     fn text(&self) -> Option<&str> {
         self.as_str()
-    }
-    fn flag(&self) -> Option<bool> {
-        self.as_bool()
     }
 }
 

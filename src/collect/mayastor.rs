@@ -26,9 +26,8 @@ pub(super) async fn collect(run: &mut Run<'_>, namespaces: &BTreeSet<String>) ->
     if namespaces.is_empty() {
         return Ok(());
     }
-    // One file per kind, whatever the number of control planes (normally one).
-    let mut objects: Vec<Vec<Value>> = vec![Vec::new(); KINDS.len()];
-    let mut fetched = vec![false; KINDS.len()];
+    // One file per kind, whatever the number of control planes (normally one); `None`: never read.
+    let mut objects: Vec<Option<Vec<Value>>> = vec![None; KINDS.len()];
     for ns in namespaces {
         let Some((service, port)) = find_service(run, ns).await else { continue };
         // When api-rest cannot answer at all (no endpoints while it waits for etcd, proxy
@@ -56,8 +55,7 @@ pub(super) async fn collect(run: &mut Run<'_>, namespaces: &BTreeSet<String>) ->
                         duration_ms: t.elapsed().as_millis() as u64,
                         reason: None,
                     });
-                    objects[i].extend(entries.into_iter().map(|e| kind.to_object(e)));
-                    fetched[i] = true;
+                    objects[i].get_or_insert_default().extend(entries.into_iter().map(|e| kind.to_object(e)));
                 }
                 Err(e) => {
                     let what = format!("services/proxy ({ns}/{service}:{port} /v0/{})", kind.path);
@@ -77,8 +75,8 @@ pub(super) async fn collect(run: &mut Run<'_>, namespaces: &BTreeSet<String>) ->
             }
         }
     }
-    for ((kind, items), fetched) in KINDS.iter().zip(objects).zip(fetched) {
-        if fetched {
+    for (kind, items) in KINDS.iter().zip(objects) {
+        if let Some(items) = items {
             let id = kind.resource_id();
             run.emit_list(layout::custom_path(&id, None), &id, None, items).await?;
         }

@@ -187,7 +187,7 @@ async fn route(st: &ApiState, method: &Method, uri: &Uri, headers: &HeaderMap, b
             if method != Method::GET {
                 return status_response(405, "MethodNotAllowed", "the bundle is read-only");
             }
-            service_proxy(&store, ns, service, rest, uri.query().unwrap_or(""))
+            service_proxy(&store, ns, service, rest, uri)
         }
         ["api", v, rest @ ..] => {
             let (g, v) = ("", *v);
@@ -205,7 +205,7 @@ async fn route(st: &ApiState, method: &Method, uri: &Uri, headers: &HeaderMap, b
 /// The service proxy, for Mayastor's api-rest only (`/v0/<kind>`), answered from the REST state
 /// the bundle holds (see `crate::mayastor_rest`), so `collect` and `kubectl mayastor` work
 /// against a served bundle.
-fn service_proxy(store: &Store, ns: &str, service: &str, rest: &[&str], query: &str) -> Response {
+fn service_proxy(store: &Store, ns: &str, service: &str, rest: &[&str], uri: &Uri) -> Response {
     use crate::mayastor_rest::{GROUP, RestKind, to_entry};
     // `name`, `name:port` or `scheme:name:port`.
     let parts: Vec<&str> = service.split(':').collect();
@@ -239,8 +239,7 @@ fn service_proxy(store: &Store, ns: &str, service: &str, rest: &[&str], query: &
     if !kind.paginated {
         return json_response(&Value::Array(entries));
     }
-    let params = url_pairs(query);
-    let param = |key: &str| params.iter().find(|(k, _)| k == key).and_then(|(_, v)| v.parse::<usize>().ok());
+    let param = |key: &str| query_param(uri, key).and_then(|v| v.parse::<usize>().ok());
     let start = param("starting_token").unwrap_or(0).min(entries.len());
     let max = param("max_entries").filter(|&m| m > 0).unwrap_or(usize::MAX);
     let end = start.saturating_add(max).min(entries.len());

@@ -40,10 +40,12 @@ fn quote(line: &str) -> String {
     }
 }
 
-/// A kernel crash dump under /var/crash: its host path and how long ago it was written.
+/// A kernel crash dump under /var/crash: its host path, how long ago it was written, and the
+/// files holding its kernel messages (a kdump directory's dmesg files, or the dump file itself).
 struct Dump {
     path: String,
     age: Option<Duration>,
+    dmesg_files: Vec<String>,
 }
 
 /// kdump writes a directory per crash (vmcore, vmcore-dmesg.txt or dmesg.*); apport writes
@@ -53,19 +55,23 @@ fn crash_dumps(ctx: &ProbeContext) -> Result<Option<Vec<Dump>>, ReadFailure> {
     let mut dumps = Vec::new();
     for name in names {
         let path = format!("/var/crash/{name}");
-        let kernel = if ctx.host.is_dir(&path) {
-            ctx.host
-                .list_dir(&path)?
-                .unwrap_or_default()
-                .iter()
-                .any(|f| f.starts_with("vmcore") || f.starts_with("dmesg"))
+        let (kernel, dmesg_files) = if ctx.host.is_dir(&path) {
+            let files = ctx.host.list_dir(&path)?.unwrap_or_default();
+            let kernel = files.iter().any(|f| f.starts_with("vmcore") || f.starts_with("dmesg"));
+            let dmesg = files
+                .into_iter()
+                .filter(|f| f.starts_with("dmesg") || f == "vmcore-dmesg.txt")
+                .map(|f| format!("{path}/{f}"))
+                .collect();
+            (kernel, dmesg)
         } else {
-            name.starts_with("linux-image") && name.ends_with(".crash")
+            let kernel = name.starts_with("linux-image") && name.ends_with(".crash")
                 || name.starts_with("vmcore")
-                || name.starts_with("dmesg")
+                || name.starts_with("dmesg");
+            (kernel, vec![path.clone()])
         };
         if kernel {
-            dumps.push(Dump { age: ctx.host.modified_ago(&path), path });
+            dumps.push(Dump { age: ctx.host.modified_ago(&path), path, dmesg_files });
         }
     }
     Ok(Some(dumps))
@@ -73,17 +79,7 @@ fn crash_dumps(ctx: &ProbeContext) -> Result<Option<Vec<Dump>>, ReadFailure> {
 
 /// The first crash line of a dump's dmesg text, when there is one.
 fn dump_crash_line(ctx: &ProbeContext, dump: &Dump) -> Option<String> {
-    let files: Vec<String> = if ctx.host.is_dir(&dump.path) {
-        let names = ctx.host.list_dir(&dump.path).ok()??;
-        names
-            .into_iter()
-            .filter(|f| f.starts_with("dmesg") || f == "vmcore-dmesg.txt")
-            .map(|f| format!("{}/{f}", dump.path))
-            .collect()
-    } else {
-        vec![dump.path.clone()]
-    };
-    files.iter().find_map(|f| {
+    dump.dmesg_files.iter().find_map(|f| {
         let text = ctx.host.read_tail(f, TAIL_BYTES).ok()??;
         text.lines().find(|l| matches(&CRASH_LINE, l)).map(|l| format!("{f}: {}", quote(l)))
     })
@@ -120,12 +116,14 @@ pub fn kernel_crashes(ctx: &ProbeContext) -> ProbeResult {
     }
 
     let (mut crash_lines, mut nvme_lines) = (Vec::new(), Vec::new());
+    let mut any_log = false;
     for log in KERNEL_LOGS {
         let text = match ctx.host.read_tail(log, TAIL_BYTES) {
             Err(failure) => return probe.error(&failure),
             Ok(None) => continue,
             Ok(Some(text)) => text,
         };
+        any_log = true;
         let before = (crash_lines.len(), nvme_lines.len());
         for line in text.lines() {
             if matches(&CRASH_LINE, line) {
@@ -138,7 +136,7 @@ pub fn kernel_crashes(ctx: &ProbeContext) -> ProbeResult {
             evidence.push(Evidence::new(log, "no panic, oops or NVMe timeout lines in its last 1 MiB"));
         }
     }
-    if !KERNEL_LOGS.iter().any(|l| ctx.host.exists(l)) {
+    if !any_log {
         evidence.push(Evidence::new(KERNEL_LOGS[0], "absent"));
     }
     // First and last of each kind: where it started and that it is still going on.
