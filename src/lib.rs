@@ -15,6 +15,7 @@ pub mod collect;
 pub mod commands;
 pub mod demo;
 pub mod desk;
+pub mod diagnose;
 pub mod exit;
 pub mod frozen;
 pub mod inventory;

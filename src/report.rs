@@ -6,6 +6,7 @@ use std::fmt::Write as _;
 use serde::{Deserialize, Serialize};
 
 use crate::checks::{CheckSet, Finding, Status, run_checks};
+use crate::diagnose::{Incident, diagnose};
 use crate::inventory::{EngineReport, EngineState, detect_engines};
 use crate::severity::{Severity, SeverityInput, suggest};
 use crate::snapshot::Snapshot;
@@ -17,6 +18,9 @@ pub struct Analysis {
     pub severity: Severity,
     /// Failing and warning findings, most severe first.
     pub findings: Vec<Finding>,
+    /// One per root cause, most severe first (the diagnosis layer, `crate::diagnose`).
+    #[serde(default)]
+    pub incidents: Vec<Incident>,
     /// Every engine with its state and version.
     pub engines: Vec<EngineReport>,
     /// Ids of the checks that ran.
@@ -65,11 +69,13 @@ pub fn analyze(set: &CheckSet, snap: &Snapshot, input: &SeverityInput) -> Analys
             e.state = EngineState::Degraded;
         }
     }
+    let incidents = diagnose(&findings, snap);
     let severity = suggest(&findings, input);
     let (objects, events, logs) = snap.counts();
     Analysis {
         severity,
         findings,
+        incidents,
         engines,
         checked: set.ids().into_iter().map(String::from).collect(),
         cluster_version: snap.meta.cluster_version.clone(),

@@ -163,6 +163,8 @@ mod tests {
             evidence: vec![],
             remediation: String::new(),
             docs: String::new(),
+            node: None,
+            rubric: None,
         }
     }
 

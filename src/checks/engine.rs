@@ -26,12 +26,14 @@ pub struct Hit {
     pub evidence: Vec<String>,
     /// A Sev the analyzer decided (e.g. per value), overriding the check's.
     pub sev: Option<u8>,
+    /// The node the object is on or about, when the analyzer knows.
+    pub node: Option<String>,
 }
 
 impl Hit {
     /// A hit with the given status on an object.
     pub fn new(status: Status, object: ObjectRef, detail: impl Into<String>) -> Hit {
-        Hit { status, object, engine: None, detail: detail.into(), evidence: Vec::new(), sev: None }
+        Hit { status, object, engine: None, detail: detail.into(), evidence: Vec::new(), sev: None, node: None }
     }
 }
 
@@ -268,6 +270,8 @@ pub fn run(set: &CheckSet, snap: &Snapshot) -> Vec<Finding> {
                 evidence: hit.evidence,
                 remediation: meta.remediation.trim().to_string(),
                 docs: meta.docs.clone(),
+                node: hit.node,
+                rubric: meta.rubric.clone(),
             };
             f.message = render(&meta.message, &f, &hit.detail);
             findings.push(f);

@@ -55,6 +55,13 @@ pub struct Finding {
     pub remediation: String,
     /// Documentation link.
     pub docs: String,
+    /// The node the object is on or about (a pod's node, a PV's pinned node, a node itself).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub node: Option<String>,
+    /// The severity-rubric row this check's failure falls under (`0a`..`0d`, `1`, `2`, `3`;
+    /// docs/severity.md), from the check's `rubric:` field. The diagnosis layer may refine it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rubric: Option<String>,
 }
 
 /// One loaded check.

@@ -38,11 +38,15 @@ pub struct CheckMeta {
     /// reported the same object.
     #[serde(default)]
     pub unless: Vec<String>,
+    /// Severity-rubric row (`0a`, `0b`, `0c`, `0d`, `1`, `2`, `3`) a failure of this check falls
+    /// under; the diagnosis layer starts from it.
+    #[serde(default)]
+    pub rubric: Option<String>,
 }
 
 /// Fields of [`CheckMeta`], used to split a check mapping into meta and analyzer parameters.
 pub const META_FIELDS: &[&str] =
-    &["id", "title", "engine", "sev", "warn_sev", "message", "remediation", "docs", "unless"];
+    &["id", "title", "engine", "sev", "warn_sev", "message", "remediation", "docs", "unless", "rubric"];
 
 /// Engine ids a check may name besides the engines themselves.
 pub const CROSS_ENGINE: &[&str] = &["openebs", "common"];
