@@ -7,10 +7,17 @@
 //! Findings stay small and per-object; incidents are built from them here, and the Sev suggestion
 //! reads incidents. Views (text, JSON, markdown, HTML) render [`Incident`]s; they never re-derive.
 
+mod build;
+pub mod graph;
+pub mod rubric;
+pub mod verdict;
+
 use serde::{Deserialize, Serialize};
 
 use crate::checks::{Finding, ObjectRef};
 use crate::snapshot::Snapshot;
+
+pub use build::explained;
 
 /// One root cause and everything it explains.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -87,8 +94,20 @@ pub enum Verdict {
     Unknown,
 }
 
-/// Build the incidents of one analysis. Findings no incident explains stay as they are.
+/// Build the incidents of one analysis, most severe first. Findings no incident explains stay as
+/// they are. Nothing here depends on the order of objects or findings.
 pub fn diagnose(findings: &[Finding], snap: &Snapshot) -> Vec<Incident> {
-    let _ = (findings, snap);
-    Vec::new()
+    build::incidents(findings, snap)
+}
+
+/// Cut a message at a word boundary near `max` characters, and undo JSON string escapes (`\"`)
+/// that quoted API errors carry.
+pub fn clip(s: &str, max: usize) -> String {
+    let s = s.replace("\\\"", "\"").replace("\\n", " ");
+    if s.chars().count() <= max {
+        return s;
+    }
+    let cut: String = s.chars().take(max).collect();
+    let at = cut.rfind(char::is_whitespace).filter(|&i| i > max / 2).unwrap_or(cut.len());
+    format!("{}…", cut[..at].trim_end())
 }
