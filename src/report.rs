@@ -1,14 +1,16 @@
 //! What `check`, `analyze` and `collect` print and store: the [`Analysis`] (serde, the JSON
-//! contract of DESIGN.md), the human report grouped by engine, and `summary.md` for the ticket.
+//! contract of DESIGN.md), the human report (incidents first, then the remaining findings by
+//! engine), and `summary.md` for the ticket.
 
 use std::fmt::Write as _;
 
 use serde::{Deserialize, Serialize};
 
 use crate::checks::{CheckSet, Finding, Status, run_checks};
-use crate::diagnose::{Incident, diagnose};
+use crate::diagnose::{FindingRef, Incident, Verdict, clip, diagnose, explained};
 use crate::inventory::{EngineReport, EngineState, detect_engines};
 use crate::severity::{Severity, SeverityInput, suggest};
+use crate::snapshot::ObjectRef;
 use crate::snapshot::Snapshot;
 
 /// Everything one analysis found.
@@ -70,7 +72,7 @@ pub fn analyze(set: &CheckSet, snap: &Snapshot, input: &SeverityInput) -> Analys
         }
     }
     let incidents = diagnose(&findings, snap);
-    let severity = suggest(&findings, input);
+    let severity = suggest(&findings, &incidents, input);
     let (objects, events, logs) = snap.counts();
     Analysis {
         severity,
@@ -86,9 +88,11 @@ pub fn analyze(set: &CheckSet, snap: &Snapshot, input: &SeverityInput) -> Analys
 }
 
 impl Analysis {
-    /// 0 nothing failing, 3 a check failed, 4 only warnings (per `fail_on`).
+    /// 0 nothing failing, 3 a check (or an incident) failed, 4 only warnings (per `fail_on`).
     pub fn exit_code(&self, fail_on: FailOn) -> i32 {
-        let fails = self.findings.iter().any(|f| f.status == Status::Fail);
+        // An incident built from an absence (no finding in its chain) fails like a check.
+        let fails = self.findings.iter().any(|f| f.status == Status::Fail)
+            || self.incidents.iter().any(|i| i.chain.is_empty() && i.sev < 3);
         let warns = self.findings.iter().any(|f| f.status == Status::Warn);
         match fail_on {
             FailOn::Never => 0,
@@ -115,18 +119,52 @@ impl Analysis {
     }
 }
 
-fn verdict(a: &Analysis) -> String {
-    let fails = a.findings.iter().filter(|f| f.status == Status::Fail).count();
-    let warns = a.findings.iter().filter(|f| f.status == Status::Warn).count();
-    if fails + warns == 0 {
-        format!("Sev {}: no problem found ({} checks)", a.severity.level, a.checked.len())
-    } else {
-        format!("Sev {}: {fails} failing, {warns} warning ({} checks)", a.severity.level, a.checked.len())
+/// Findings no incident explains, in report order.
+fn remaining(a: &Analysis) -> Vec<&Finding> {
+    let covered = explained(&a.incidents);
+    a.findings.iter().filter(|f| !covered.contains(&(f.check.clone(), f.object.clone()))).collect()
+}
+
+/// `2 × Sev 0, 1 × Sev 2`.
+fn sev_counts(sevs: impl Iterator<Item = u8>) -> String {
+    let mut n = [0usize; 4];
+    for s in sevs {
+        n[usize::from(s.min(3))] += 1;
     }
+    (0..4).filter(|&s| n[s] > 0).map(|s| format!("{} × Sev {s}", n[s])).collect::<Vec<_>>().join(", ")
+}
+
+fn verdict(a: &Analysis) -> String {
+    let rest = remaining(a);
+    if a.incidents.is_empty() && rest.is_empty() {
+        return format!("Sev {}: no problem found ({} checks)", a.severity.level, a.checked.len());
+    }
+    let mut parts = Vec::new();
+    if !a.incidents.is_empty() {
+        let n = a.incidents.len();
+        parts.push(format!(
+            "{n} incident{} ({})",
+            if n == 1 { "" } else { "s" },
+            sev_counts(a.incidents.iter().map(|i| i.sev))
+        ));
+    }
+    if !rest.is_empty() {
+        let n = rest.len();
+        let label = if a.incidents.is_empty() { "finding" } else { "other finding" };
+        parts.push(format!(
+            "{n} {label}{} ({})",
+            if n == 1 { "" } else { "s" },
+            sev_counts(rest.iter().map(|f| f.sev))
+        ));
+    }
+    format!("Sev {}: {} ({} checks)", a.severity.level, parts.join(", "), a.checked.len())
 }
 
 fn object(f: &Finding) -> String {
-    let o = &f.object;
+    object_label(&f.object)
+}
+
+fn object_label(o: &ObjectRef) -> String {
     if o.namespace.is_empty() {
         format!("{} {}", o.kind, o.name)
     } else {
@@ -138,29 +176,106 @@ fn paint(color: bool, code: &str, s: &str) -> String {
     if color { format!("\x1b[{code}m{s}\x1b[0m") } else { s.to_string() }
 }
 
-/// The report for a terminal, grouped by engine.
-pub fn render_human(a: &Analysis, color: bool) -> String {
-    let mut out = String::new();
-    let sev_color = match a.severity.level {
+fn sev_paint(sev: u8) -> &'static str {
+    match sev {
         0 => "1;31",
         1 => "31",
         2 => "33",
         _ => "32",
-    };
-    let _ = writeln!(out, "{}", paint(color, sev_color, &verdict(a)));
+    }
+}
+
+/// Longest message or evidence line printed; longer ones are cut at a word boundary.
+const MAX_TEXT: usize = 300;
+
+/// The finding a chain entry points at.
+fn finding_of<'a>(a: &'a Analysis, r: &FindingRef) -> Option<&'a Finding> {
+    a.findings.iter().find(|f| f.check == r.check && f.object == r.object)
+}
+
+fn verdict_word(v: Verdict) -> &'static str {
+    match v {
+        Verdict::Storage => "storage",
+        Verdict::NotStorage => "not storage",
+        Verdict::Unknown => "unknown",
+    }
+}
+
+fn render_incident(out: &mut String, a: &Analysis, inc: &Incident, color: bool) {
+    let head = format!("{}  Sev {} (rule {})  {}", inc.id, inc.sev, inc.rule, clip(&inc.title, MAX_TEXT));
+    let _ = writeln!(out, "\n{}", paint(color, sev_paint(inc.sev), &head));
+    let rc = &inc.root_cause;
+    let on = rc.node.as_ref().filter(|n| !(rc.object.kind == "Node" && &rc.object.name == *n));
+    let _ = writeln!(
+        out,
+        "  root cause  {}{}",
+        object_label(&rc.object),
+        on.map(|n| format!(" on node {n}")).unwrap_or_default()
+    );
+    for e in &rc.evidence {
+        let _ = writeln!(out, "              │ {}", clip(e, MAX_TEXT));
+    }
+    for (n, r) in inc.chain.iter().enumerate() {
+        let lead = if n == 0 { "  chain     " } else { "            " };
+        let title = finding_of(a, r).map_or(r.check.as_str(), |f| f.title.as_str());
+        let arrow = if n == 0 { "  " } else { "← " };
+        let _ = writeln!(
+            out,
+            "{lead}  {arrow}{title} — {} {}",
+            object_label(&r.object),
+            paint(color, "2", &format!("[{}]", r.check))
+        );
+    }
+    for (n, i) in inc.impact.iter().enumerate() {
+        let lead = if n == 0 { "  impact    " } else { "            " };
+        let v = verdict_word(i.verdict);
+        let v = paint(color, if i.verdict == Verdict::Storage { "31" } else { "32" }, v);
+        let pvc = i.pvc.as_ref().map(|p| format!(" (PVC {p})")).unwrap_or_default();
+        let _ = writeln!(out, "{lead}  {}{pvc}: {v}", i.workload);
+        for f in &i.facts {
+            let _ = writeln!(out, "                · {}", clip(f, MAX_TEXT));
+        }
+    }
+    for (n, line) in inc.remediation.lines().filter(|l| !l.trim().is_empty()).enumerate() {
+        let lead = if n == 0 { "  what to do" } else { "           " };
+        let _ = writeln!(out, "{lead}  {}", clip(line, 2 * MAX_TEXT));
+    }
+}
+
+/// The report for a terminal: incidents first (root cause → chain → impact → what to do), then
+/// the findings no incident explains, grouped by engine.
+pub fn render_human(a: &Analysis, color: bool) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "{}", paint(color, sev_paint(a.severity.level), &verdict(a)));
     let _ = writeln!(out, "  suggested Sev {} ({})", a.severity.suggested, a.severity.driven_by);
-    for r in &a.severity.reasons {
-        let _ = writeln!(out, "  - {r}");
+    for r in a.severity.reasons.iter().filter(|r| r.as_str() != "no problem found") {
+        let _ = writeln!(out, "  - {}", clip(r, MAX_TEXT));
     }
     let _ =
         writeln!(out, "  cluster {} · collected {}", a.cluster_version.as_deref().unwrap_or("unknown"), a.collected_at);
+    for inc in &a.incidents {
+        render_incident(&mut out, a, inc, color);
+    }
+    let rest = remaining(a);
+    if !a.incidents.is_empty() && !rest.is_empty() {
+        let _ = writeln!(out, "\n{}", paint(color, "1", "Other findings"));
+    }
     for (id, name) in a.groups() {
-        let findings: Vec<&Finding> = a.findings.iter().filter(|f| f.engine == id).collect();
+        let findings: Vec<&Finding> = rest.iter().copied().filter(|f| f.engine == id).collect();
         let engine = a.engines.iter().find(|e| e.engine == id);
+        if findings.is_empty() && !a.incidents.is_empty() {
+            continue;
+        }
         let state = engine.map(|e| format!("{:?}", e.state).to_lowercase()).unwrap_or_default();
         let version = engine.and_then(|e| e.version.clone()).map(|v| format!(" {v}")).unwrap_or_default();
+        let in_incidents = a
+            .incidents
+            .iter()
+            .filter(|i| i.chain.iter().any(|c| finding_of(a, c).is_some_and(|f| f.engine == id)))
+            .count();
         let head = match findings.iter().map(|f| f.sev).min() {
             Some(s) => format!("{name}{version} [{state}]: Sev {s}, {} finding(s)", findings.len()),
+            None if in_incidents > 0 => format!("{name}{version} [{state}]: see incidents"),
             None => format!("{name}{version} [{state}]: ok"),
         };
         let _ = writeln!(out, "\n{}", paint(color, "1", &head));
@@ -170,12 +285,19 @@ pub fn render_human(a: &Analysis, color: bool) -> String {
                 Status::Warn => paint(color, "33", "WARN"),
                 Status::Pass => paint(color, "32", "PASS"),
             };
-            let _ = writeln!(out, "  {tag} Sev {} {} — {}", f.sev, f.check, object(f));
-            let _ = writeln!(out, "       {}", f.message);
+            let _ = writeln!(
+                out,
+                "  {tag} Sev {} {} — {} {}",
+                f.sev,
+                f.title,
+                object(f),
+                paint(color, "2", &format!("[{}]", f.check))
+            );
+            let _ = writeln!(out, "       {}", clip(&f.message, MAX_TEXT));
             for e in &f.evidence {
-                let _ = writeln!(out, "       │ {e}");
+                let _ = writeln!(out, "       │ {}", clip(e, MAX_TEXT));
             }
-            let _ = writeln!(out, "       → {}", f.remediation.replace('\n', "\n         "));
+            let _ = writeln!(out, "       → {}", f.remediation.trim().replace('\n', "\n         "));
             if !f.docs.is_empty() {
                 let _ = writeln!(out, "         docs: {}", f.docs);
             }
@@ -190,7 +312,7 @@ pub fn render_human(a: &Analysis, color: bool) -> String {
     out
 }
 
-/// `summary.md`: the same content, for the ticket body.
+/// `summary.md`: the same content, for the ticket body; incidents first.
 pub fn summary_markdown(a: &Analysis) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "# mayadiag summary\n\n**{}**\n", verdict(a));
@@ -201,8 +323,47 @@ pub fn summary_markdown(a: &Analysis) -> String {
         a.severity.driven_by,
         a.severity.r#override.map(|o| format!("; override Sev {o}")).unwrap_or_default()
     );
-    for r in &a.severity.reasons {
-        let _ = writeln!(out, "- {}", md(r));
+    for r in a.severity.reasons.iter().filter(|r| r.as_str() != "no problem found") {
+        let _ = writeln!(out, "- {}", md(&clip(r, MAX_TEXT)));
+    }
+    if !a.incidents.is_empty() {
+        let _ = writeln!(out, "\n## Incidents\n");
+    }
+    for inc in &a.incidents {
+        let rc = &inc.root_cause;
+        let _ = writeln!(
+            out,
+            "### {} · Sev {} (rule {}) · {}\n",
+            inc.id,
+            inc.sev,
+            inc.rule,
+            md(&clip(&inc.title, MAX_TEXT))
+        );
+        let _ = writeln!(
+            out,
+            "**Root cause:** {}{}\n",
+            object_label(&rc.object),
+            rc.node.as_ref().map(|n| format!(" on node `{n}`")).unwrap_or_default()
+        );
+        for e in &rc.evidence {
+            let _ = writeln!(out, "    {}", clip(e, MAX_TEXT));
+        }
+        let _ = writeln!(out, "\n**Chain** (root first):\n");
+        for (n, r) in inc.chain.iter().enumerate() {
+            let title = finding_of(a, r).map_or(r.check.as_str(), |f| f.title.as_str());
+            let _ = writeln!(out, "{}. {} — {} (`{}`)", n + 1, md(title), object_label(&r.object), r.check);
+        }
+        if !inc.impact.is_empty() {
+            let _ = writeln!(out, "\n**Impact (is it storage?):**\n");
+            for i in &inc.impact {
+                let pvc = i.pvc.as_ref().map(|p| format!(", PVC `{p}`")).unwrap_or_default();
+                let _ = writeln!(out, "- {}{pvc}: **{}**", i.workload, verdict_word(i.verdict));
+                for f in &i.facts {
+                    let _ = writeln!(out, "  - {}", md(&clip(f, MAX_TEXT)));
+                }
+            }
+        }
+        let _ = writeln!(out, "\n**What to do:** {}\n", md(&inc.remediation));
     }
     let _ = writeln!(
         out,
@@ -225,12 +386,17 @@ pub fn summary_markdown(a: &Analysis) -> String {
             e.pods_not_ready
         );
     }
-    let _ = writeln!(out, "\n## Findings\n");
-    if a.findings.is_empty() {
-        let _ = writeln!(out, "No failing or warning checks.\n");
+    let rest = remaining(a);
+    let _ = writeln!(out, "\n## {}\n", if a.incidents.is_empty() { "Findings" } else { "Other findings" });
+    if rest.is_empty() {
+        let _ = writeln!(
+            out,
+            "{}\n",
+            if a.incidents.is_empty() { "No failing or warning checks." } else { "None beyond the incidents." }
+        );
     }
     for (id, name) in a.groups() {
-        let findings: Vec<&Finding> = a.findings.iter().filter(|f| f.engine == id).collect();
+        let findings: Vec<&Finding> = rest.iter().copied().filter(|f| f.engine == id).collect();
         if findings.is_empty() {
             continue;
         }
@@ -238,14 +404,15 @@ pub fn summary_markdown(a: &Analysis) -> String {
         for f in findings {
             let _ = writeln!(
                 out,
-                "- **{} Sev {}** `{}` — {}",
+                "- **{} Sev {}** {} (`{}`) — {}",
                 if f.status == Status::Fail { "FAIL" } else { "WARN" },
                 f.sev,
+                md(&f.title),
                 f.check,
-                md(&f.message)
+                md(&clip(&f.message, MAX_TEXT))
             );
             for e in &f.evidence {
-                let _ = writeln!(out, "  - `{}`", e.replace('`', "'"));
+                let _ = writeln!(out, "  - `{}`", clip(e, MAX_TEXT).replace('`', "'"));
             }
             let _ = writeln!(out, "  - Remediation: {}", md(&f.remediation));
             if !f.docs.is_empty() {

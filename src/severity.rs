@@ -1,11 +1,12 @@
-//! The Sev 0–3 suggestion (support handbook, `domain.md` §4.0): the most severe finding decides,
-//! the reasons name the findings that drove it, the customer's description is weighed only where
+//! The Sev 0–3 suggestion (support handbook, `domain.md` §4.0): the most severe incident (or
+//! finding no incident explains) decides, the reasons name the incidents and findings that drove it, the customer's description is weighed only where
 //! the cluster has no evidence, and an override is recorded beside the suggestion.
 
 use regex::Regex;
 use serde::{Deserialize, Serialize};
 
 use crate::checks::{Finding, Status};
+use crate::diagnose::{Incident, explained};
 
 /// What the customer said, and whether they chose a Sev themselves.
 #[derive(Debug, Clone, Default)]
@@ -64,16 +65,25 @@ fn object_label(f: &Finding) -> String {
     }
 }
 
-/// Suggest a Sev from the findings and the customer's input.
-pub fn suggest(findings: &[Finding], input: &SeverityInput) -> Severity {
-    let relevant: Vec<&Finding> = findings.iter().filter(|f| f.status != Status::Pass).collect();
+/// Suggest a Sev from the incidents, the findings no incident explains, and the customer's input.
+pub fn suggest(findings: &[Finding], incidents: &[Incident], input: &SeverityInput) -> Severity {
+    let covered = explained(incidents);
+    let relevant: Vec<&Finding> = findings
+        .iter()
+        .filter(|f| f.status != Status::Pass && !covered.contains(&(f.check.clone(), f.object.clone())))
+        .collect();
     let description = input.description.as_deref().unwrap_or("");
     let data_loss_words = mentions_data_loss(description);
     let mut reasons = Vec::new();
-    let (suggested, mut driven_by) = match relevant.iter().map(|f| f.sev).min() {
+    let worst = incidents.iter().map(|i| i.sev).chain(relevant.iter().map(|f| f.sev)).min();
+    let (suggested, mut driven_by) = match worst {
         Some(level) => {
+            let top_incidents: Vec<&Incident> = incidents.iter().filter(|i| i.sev == level).collect();
             let top: Vec<&&Finding> = relevant.iter().filter(|f| f.sev == level).collect();
-            for f in top.iter().take(MAX_REASONS) {
+            for i in top_incidents.iter().take(MAX_REASONS) {
+                reasons.push(format!("{} (rule {}): {}", i.id, i.rule, i.title));
+            }
+            for f in top.iter().take(MAX_REASONS.saturating_sub(top_incidents.len())) {
                 reasons.push(format!(
                     "{} on {} (Sev {}, {}): {}",
                     f.check,
@@ -83,8 +93,11 @@ pub fn suggest(findings: &[Finding], input: &SeverityInput) -> Severity {
                     f.message
                 ));
             }
-            if top.len() > MAX_REASONS {
-                reasons.push(format!("… and {} more Sev {level} findings", top.len() - MAX_REASONS));
+            let shown =
+                top_incidents.len().min(MAX_REASONS) + top.len().min(MAX_REASONS.saturating_sub(top_incidents.len()));
+            let total = top_incidents.len() + top.len();
+            if total > shown {
+                reasons.push(format!("… and {} more at Sev {level}", total - shown));
             }
             if data_loss_words && level > 0 {
                 reasons.push(format!(
@@ -171,15 +184,38 @@ mod tests {
     #[test]
     fn most_severe_finding_decides_and_is_named() {
         let f = vec![finding("a", 2, Status::Warn), finding("b", 0, Status::Fail), finding("c", 1, Status::Fail)];
-        let s = suggest(&f, &SeverityInput::default());
+        let s = suggest(&f, &[], &SeverityInput::default());
         assert_eq!((s.level, s.suggested, s.driven_by.as_str()), (0, 0, "cluster evidence"));
         assert_eq!(s.reasons.len(), 1);
         assert!(s.reasons[0].starts_with("b on Pod openebs/b-pod"), "{:?}", s.reasons);
     }
 
     #[test]
+    fn incidents_decide_and_are_named_and_explained_findings_are_not_repeated() {
+        use crate::diagnose::{FindingRef, Incident, RootCause};
+        let f = vec![
+            finding("crash", 0, Status::Fail),
+            finding("mount", 1, Status::Fail),
+            finding("skew", 2, Status::Warn),
+        ];
+        let inc = Incident {
+            id: "inc-1".into(),
+            sev: 1,
+            rule: "1".into(),
+            title: "pool offline".into(),
+            root_cause: RootCause { object: f[1].object.clone(), node: None, evidence: vec![] },
+            chain: vec![FindingRef::to(&f[0]), FindingRef::to(&f[1])],
+            impact: vec![],
+            remediation: String::new(),
+        };
+        let s = suggest(&f, &[inc], &SeverityInput::default());
+        assert_eq!((s.level, s.driven_by.as_str()), (1, "cluster evidence"));
+        assert_eq!(s.reasons, vec!["inc-1 (rule 1): pool offline".to_string()]);
+    }
+
+    #[test]
     fn nothing_found_is_sev3() {
-        let s = suggest(&[], &SeverityInput::default());
+        let s = suggest(&[], &[], &SeverityInput::default());
         assert_eq!((s.level, s.driven_by.as_str()), (3, "nothing found"));
         assert_eq!(s.reasons, vec!["no problem found".to_string()]);
     }
@@ -190,24 +226,24 @@ mod tests {
             description: Some("Feature request: support 1GiB hugepages please".into()),
             sev_override: None,
         };
-        let s = suggest(&[], &input);
+        let s = suggest(&[], &[], &input);
         assert_eq!((s.level, s.driven_by.as_str()), (3, "description"));
     }
 
     #[test]
     fn data_loss_words_never_beat_evidence_but_are_noted() {
         let input = SeverityInput { description: Some("we lost data, volume is corrupted".into()), sev_override: None };
-        let s = suggest(&[finding("x", 2, Status::Fail)], &input);
+        let s = suggest(&[finding("x", 2, Status::Fail)], &[], &input);
         assert_eq!((s.level, s.driven_by.as_str()), (2, "cluster evidence"));
         assert!(s.reasons.iter().any(|r| r.contains("no Sev 0 evidence")));
-        let s = suggest(&[], &input);
+        let s = suggest(&[], &[], &input);
         assert_eq!((s.level, s.driven_by.as_str()), (1, "description"));
     }
 
     #[test]
     fn override_recorded_beside_suggestion() {
         let input = SeverityInput { description: None, sev_override: Some(0) };
-        let s = suggest(&[finding("x", 2, Status::Fail)], &input);
+        let s = suggest(&[finding("x", 2, Status::Fail)], &[], &input);
         assert_eq!((s.level, s.suggested, s.r#override, s.driven_by.as_str()), (0, 2, Some(0), "override"));
         assert!(mentions_data_loss("I/O errors: structure needs cleaning"));
         assert!(!mentions_data_loss("pods pending"));

@@ -9,7 +9,7 @@ use crate::inventory::{Engine, classify_pod, engine_for_pv};
 use crate::snapshot::{Snapshot, path};
 
 use super::graph::{Graph, Key, PodFacts, obj_key};
-use super::rubric::{Row, finding_row, says_missing, says_not_reverted, shows_loss, text_of};
+use super::rubric::{Row, finding_row, missing_excerpt, says_not_reverted, shows_loss, text_of};
 use super::verdict::{judge, log_range, pod_state};
 use super::{FindingRef, Impact, Incident, RootCause, Verdict, clip};
 
@@ -87,7 +87,11 @@ fn is_symptom(check: &str) -> bool {
 }
 
 fn label_of(o: &ObjectRef) -> String {
-    if o.namespace.is_empty() { format!("{} {}", o.kind, o.name) } else { format!("{} {}/{}", o.kind, o.namespace, o.name) }
+    if o.namespace.is_empty() {
+        format!("{} {}", o.kind, o.name)
+    } else {
+        format!("{} {}/{}", o.kind, o.namespace, o.name)
+    }
 }
 
 /// Application pods (not OpenEBS/Litmus components) on OpenEBS volumes or targeted by chaos,
@@ -148,6 +152,7 @@ pub fn incidents(findings: &[Finding], snap: &Snapshot) -> Vec<Incident> {
             incident(&g, &apps, findings, &members, &keys)
         })
         .collect();
+    out.extend(runnerless_chaos_engines(&g, findings));
     out.sort_by(|a, b| {
         (a.sev, &a.rule, obj_key(&a.root_cause.object), &a.chain.first().map(|c| c.check.clone())).cmp(&(
             b.sev,
@@ -184,7 +189,12 @@ fn incident(
     for f in &fs {
         for e in g.events_of(&f.object) {
             if shows_loss(&e.message) {
-                loss_lines.push(format!("event {} on {}: {}", e.reason, label_of(&f.object), clip(&e.message, MAX_LINE)));
+                loss_lines.push(format!(
+                    "event {} on {}: {}",
+                    e.reason,
+                    label_of(&f.object),
+                    clip(&e.message, MAX_LINE)
+                ));
             }
             texts.push(e.message.clone());
         }
@@ -199,9 +209,16 @@ fn incident(
         }
     }
     // LV/dataset/replica missing for a Bound PV whose volume had been provisioned: 0(a).
-    if let Some(t) = texts.iter().find(|t| says_missing(t)) {
+    if let Some(excerpt) = texts.iter().find_map(|t| missing_excerpt(t)) {
         if let Some(pv) = provisioned_bound_pv(g, &group_keys) {
-            loss_lines.push(format!("Bound PV {pv} lost its backing store: {}", clip(t.lines().next().unwrap_or(""), MAX_LINE)));
+            loss_lines.push(format!("Bound PV {pv} lost its backing store: {}", clip(&excerpt, MAX_LINE)));
+        }
+    }
+    for pv in group_keys.iter().filter_map(|k| k.strip_prefix("pv:")) {
+        if let Some(why) = g.lv_missing.get(pv) {
+            if provisioned_bound_pv(g, &BTreeSet::from([&format!("pv:{pv}")])).is_some() {
+                loss_lines.push(why.clone());
+            }
         }
     }
     loss_lines.sort();
@@ -262,12 +279,16 @@ fn incident(
     let mut target_degraded = false;
     let mut verdict_of: HashMap<(String, String), Verdict> = HashMap::new();
     for p in pods {
-        let in_chain = fs.iter().any(|f| f.object.kind == "Pod" && f.object.namespace == p.namespace && f.object.name == p.name);
+        let in_chain =
+            fs.iter().any(|f| f.object.kind == "Pod" && f.object.namespace == p.namespace && f.object.name == p.name);
         let st = pod_state(p.obj);
         if !st.unhealthy && !in_chain {
             continue;
         }
-        let chaos = g.chaos_targets.get(&format!("{}/{}", p.namespace, p.name)).filter(|ks| ks.iter().any(|k| chaos_keys.contains(&k)));
+        let chaos = g
+            .chaos_targets
+            .get(&format!("{}/{}", p.namespace, p.name))
+            .filter(|ks| ks.iter().any(|k| chaos_keys.contains(&k)));
         if chaos.is_some() && st.unhealthy {
             target_degraded = true;
         }
@@ -360,6 +381,84 @@ fn incident(
         impact,
         remediation,
     }
+}
+
+/// How long an active ChaosEngine may wait for its runner before that is a problem.
+const RUNNER_GRACE_MINUTES: i64 = 10;
+
+/// An active ChaosEngine whose runner pod was never created (RBAC, service account, operator
+/// down): the experiment never starts. Rubric row 2 (Litmus without workload impact). Computed
+/// here because no single object fails: the evidence is an absence. Skipped when a check already
+/// reported the engine.
+fn runnerless_chaos_engines(g: &Graph<'_>, findings: &[Finding]) -> Vec<Incident> {
+    let mut out = Vec::new();
+    for engine in g.snap.objects("chaosengines.litmuschaos.io") {
+        let ns = crate::snapshot::meta_str(engine, "namespace");
+        let name = crate::snapshot::meta_str(engine, "name");
+        let uid = crate::snapshot::meta_str(engine, "uid");
+        let state = super::graph::text(engine, "spec.engineState");
+        let status = super::graph::text(engine, "status.engineStatus");
+        if state != "active" || matches!(status, "completed" | "stopped") {
+            continue;
+        }
+        let age = crate::checks::analyzers::time_at(engine, "metadata.creationTimestamp")
+            .map(|t| g.snap.meta.collected_at - t);
+        if age.is_none_or(|a| a < chrono::Duration::minutes(RUNNER_GRACE_MINUTES)) {
+            continue;
+        }
+        if findings.iter().any(|f| f.object.kind == "ChaosEngine" && f.object.namespace == ns && f.object.name == name)
+        {
+            continue;
+        }
+        let runner = format!("{name}-runner");
+        let has_runner = g.pods.values().any(|p| {
+            p.namespace == ns
+                && (p.name.starts_with(&runner)
+                    || (!uid.is_empty() && super::graph::label(p.obj, "chaosUID") == Some(uid))
+                    || super::graph::label(p.obj, "chaosengine") == Some(name))
+        });
+        if has_runner {
+            continue;
+        }
+        let mut evidence = vec![
+            format!(
+                "spec.engineState: {state}; status.engineStatus: {}",
+                if status.is_empty() { "(none)" } else { status }
+            ),
+            format!("no chaos-runner pod ({runner}) in namespace {ns}"),
+        ];
+        let sa = super::graph::text(engine, "spec.chaosServiceAccount");
+        if !sa.is_empty() {
+            evidence.push(format!("spec.chaosServiceAccount: {sa}"));
+        }
+        let mut operators: Vec<String> = g
+            .pods
+            .values()
+            .filter(|p| p.component.as_ref().is_some_and(|c| c.name == "chaos-operator"))
+            .map(|p| format!("chaos-operator pod {}/{}: {}", p.namespace, p.name, pod_state(p.obj).summary))
+            .collect();
+        operators.sort();
+        if operators.is_empty() {
+            evidence.push("no chaos-operator pod found".into());
+        }
+        evidence.extend(operators);
+        let object =
+            ObjectRef { kind: "ChaosEngine".into(), namespace: ns.into(), name: name.into(), uid: String::new() };
+        out.push(Incident {
+            id: String::new(),
+            sev: Row::Operational.sev(),
+            rule: Row::Operational.code().into(),
+            title: format!("Chaos experiment never started: no runner pod for {}", label_of(&object)),
+            root_cause: RootCause { object, node: None, evidence },
+            chain: Vec::new(),
+            impact: Vec::new(),
+            remediation: format!(
+                "Read the chaos-operator log for errors about {ns}/{name}; check that the service account{} exists in {ns} with the experiment's RBAC, and that the ChaosExperiment CRs named in the engine are installed in {ns}.",
+                if sa.is_empty() { String::new() } else { format!(" `{sa}`") }
+            ),
+        });
+    }
+    out
 }
 
 /// A Bound PV of the group whose engine volume is not a Pending one (which never held data).

@@ -86,6 +86,8 @@ pub struct Graph<'a> {
     by_name: HashMap<(&'static str, String), &'a FrozenValue>,
     /// CSI driver names known in the cluster (CSIDriver objects, StorageClass provisioners).
     pub drivers: BTreeSet<String>,
+    /// PV name → why its LVM logical volume is missing (LVMNode inventory vs Ready LVMVolumes).
+    pub lv_missing: HashMap<String, String>,
     /// StorageClass → provisioner.
     pub sc_provisioner: HashMap<String, String>,
 }
@@ -116,6 +118,7 @@ impl<'a> Graph<'a> {
             by_name: HashMap::new(),
             drivers: BTreeSet::new(),
             sc_provisioner: HashMap::new(),
+            lv_missing: HashMap::new(),
         };
         for rid in LOOKUP_RESOURCES {
             for o in snap.objects(rid) {
@@ -144,7 +147,9 @@ impl<'a> Graph<'a> {
             }
         }
         let mut workloads: HashMap<(String, String), &'static str> = HashMap::new();
-        for (rid, kind) in [("daemonsets.apps", "DaemonSet"), ("deployments.apps", "Deployment"), ("statefulsets.apps", "StatefulSet")] {
+        for (rid, kind) in
+            [("daemonsets.apps", "DaemonSet"), ("deployments.apps", "Deployment"), ("statefulsets.apps", "StatefulSet")]
+        {
             for o in snap.objects(rid) {
                 workloads.insert((meta_str(o, "namespace").to_string(), meta_str(o, "name").to_string()), kind);
             }
@@ -256,7 +261,39 @@ impl<'a> Graph<'a> {
             g.pods.insert((namespace, name), facts);
         }
         g.index_chaos();
+        g.index_lv_inventory();
         g
+    }
+
+    /// LVs missing on a node: a volume group whose LVMNode reports fewer LVs (`lvCount`) than
+    /// the Ready LVMVolumes that name it and that node.
+    fn index_lv_inventory(&mut self) {
+        let mut ready: HashMap<(String, String), Vec<String>> = HashMap::new();
+        for v in self.snap.objects("lvmvolumes.local.openebs.io") {
+            if text(v, "status.state") == "Ready" {
+                let key = (text(v, "spec.ownerNodeID").to_string(), text(v, "spec.volGroup").to_string());
+                ready.entry(key).or_default().push(meta_str(v, "name").to_string());
+            }
+        }
+        for n in self.snap.objects("lvmnodes.local.openebs.io") {
+            let node = meta_str(n, "name");
+            for vg in path(n, "volumeGroups").and_then(FrozenValue::as_array).unwrap_or(&[]) {
+                let Some(count) = path(vg, "lvCount").and_then(FrozenValue::as_u64) else { continue };
+                let name = text(vg, "name");
+                let Some(vols) = ready.get(&(node.to_string(), name.to_string())) else { continue };
+                if (count as usize) < vols.len() {
+                    for v in vols {
+                        self.lv_missing.insert(
+                            v.clone(),
+                            format!(
+                                "LVMNode {node}: volume group {name} reports {count} LV(s), but {} Ready LVMVolume(s) live there (LV of {v} missing)",
+                                vols.len()
+                            ),
+                        );
+                    }
+                }
+            }
+        }
     }
 
     /// ChaosEngine → its uid key; its target pods (appinfo label selector) get the same key.
@@ -373,8 +410,8 @@ impl<'a> Graph<'a> {
             if c.name.contains("admission") || c.name.contains("webhook") {
                 out.push("webhook".into());
             }
-            if let Some(pool) =
-                label(p.obj, "openebs.io/cstor-pool-instance").or_else(|| label(p.obj, "cstorpoolinstance.openebs.io/name"))
+            if let Some(pool) = label(p.obj, "openebs.io/cstor-pool-instance")
+                .or_else(|| label(p.obj, "cstorpoolinstance.openebs.io/name"))
             {
                 out.push(format!("pool:{pool}"));
             }
@@ -410,7 +447,9 @@ impl<'a> Graph<'a> {
             "DaemonSet" | "Deployment" | "StatefulSet" | "ReplicaSet" | "Job" => {
                 out.push(format!("workload:{}/{}/{}", o.kind, o.namespace, o.name));
                 if let Some(obj) = obj {
-                    if let Some(c) = classify_pod(path(obj, "spec.template").unwrap_or(obj)).or_else(|| classify_pod(obj)) {
+                    if let Some(c) =
+                        classify_pod(path(obj, "spec.template").unwrap_or(obj)).or_else(|| classify_pod(obj))
+                    {
                         if !c.data_path {
                             out.push(format!("ctrl:{}", c.engine.id()));
                         }
@@ -613,7 +652,8 @@ pub fn label<'v>(obj: &'v FrozenValue, key: &str) -> Option<&'v str> {
 /// `Kind/ns/name` of an object's controller.
 fn controller_of(obj: &FrozenValue) -> Option<String> {
     let owners = path(obj, "metadata.ownerReferences")?.as_array()?;
-    let o = owners.iter().find(|o| o.get("controller").and_then(FrozenValue::as_bool) == Some(true)).or(owners.first())?;
+    let o =
+        owners.iter().find(|o| o.get("controller").and_then(FrozenValue::as_bool) == Some(true)).or(owners.first())?;
     Some(format!("{}/{}/{}", text(o, "kind"), meta_str(obj, "namespace"), text(o, "name")))
 }
 

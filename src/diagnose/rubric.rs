@@ -84,22 +84,29 @@ fn re(src: &str) -> Regex {
 
 /// Words that show data is lost or corrupt.
 pub static LOSS: LazyLock<Regex> = LazyLock::new(|| {
-    re(r"(?i)structure needs cleaning|\bEUCLEAN\b|EXT4-fs error|XFS \(\S+\): (metadata )?corrupt|XFS.*[Cc]orruption|fsck (failed|found|error)|\bfsck\b.*(error|UNEXPECTED)|data (loss|lost|corrupt)|checksum (error|mismatch)|\bcorrupt(ed|ion)\b|pinned to (a )?(deleted|vanished|missing) node|node .* (no longer exists|was deleted)")
+    re(
+        r"(?i)structure needs cleaning|\bEUCLEAN\b|EXT4-fs error|XFS \(\S+\): (metadata )?corrupt|XFS.*[Cc]orruption|fsck (failed|found|error)|\bfsck\b.*(error|UNEXPECTED)|data (loss|lost|corrupt)|checksum (error|mismatch)|\bcorrupt(ed|ion)\b|pinned to (a )?(deleted|vanished|missing) node|node .* (no longer exists|was deleted)",
+    )
 });
 
 /// Words that the backing store of a volume (LV, dataset, zvol, replica) is gone. Loss only when
 /// the PV is Bound and its volume had been provisioned (not a Pending one that never existed).
 static MISSING: LazyLock<Regex> = LazyLock::new(|| {
-    re(r"(?i)(\blv\b|logical volume|lvm volume|dataset|zvol|replica)s?\b.*\b(not found|does not exist|doesn't exist|missing|no such|is gone|lost)|\b(missing|lost|no such)\b.*\b(lv|logical volume|dataset|zvol|replica)s?\b|failed to find (lv|logical volume|dataset)")
+    re(
+        r"(?i)(\blv\b|logical volume|lvm volume|dataset|zvol|replica)s?\b.*\b(not found|does not exist|doesn't exist|missing|no such|is gone|lost)|\b(missing|lost|no such)\b.*\b(lv|logical volume|dataset|zvol|replica)s?\b|failed to find (lv|logical volume|dataset)|special device /dev/\S+ does not exist",
+    )
 });
 
 /// Status words that say "not accessible", but say nothing about the data itself.
-static STATUS_ONLY: LazyLock<Regex> =
-    LazyLock::new(|| re(r"(?i)\b(faulted|offline|unknown|noonlinereplicas|no online replicas|degraded|unavailable|init)\b"));
+static STATUS_ONLY: LazyLock<Regex> = LazyLock::new(|| {
+    re(r"(?i)\b(faulted|offline|unknown|noonlinereplicas|no online replicas|degraded|unavailable|init)\b")
+});
 
 /// Words that a Litmus fault was left in place.
 pub static NOT_REVERTED: LazyLock<Regex> = LazyLock::new(|| {
-    re(r"(?i)not (been )?reverted|(fail(ed|ure)?|unable|could not|couldn't) (to )?revert|revert(ing)? .*(fail|error)|chaos (is )?still (injected|active)|fault (is )?still (injected|active)|abort(ed)? without (revert|cleanup)")
+    re(
+        r"(?i)not (been )?reverted|(fail(ed|ure)?|unable|could not|couldn't) (to )?revert|revert(ing)? .*(fail|error)|chaos (is )?still (injected|active)|fault (is )?still (injected|active)|abort(ed)? without (revert|cleanup)",
+    )
 });
 
 /// Node reboot / crash words.
@@ -181,9 +188,13 @@ pub fn shows_loss(text: &str) -> bool {
     LOSS.is_match(text)
 }
 
-/// Whether a text says a volume's LV/dataset/replica is gone.
-pub fn says_missing(text: &str) -> bool {
-    MISSING.is_match(text)
+/// The words around where a text says a volume's LV/dataset/replica is gone.
+pub fn missing_excerpt(text: &str) -> Option<String> {
+    let m = MISSING.find(text)?;
+    let start = text[..m.start()].char_indices().rev().nth(60).map_or(0, |(i, _)| i);
+    let end = text[m.end()..].char_indices().nth(40).map_or(text.len(), |(i, _)| m.end() + i);
+    let line = text[start..end].lines().find(|l| !l.trim().is_empty()).unwrap_or("").trim();
+    Some(format!("{}{line}{}", if start > 0 { "…" } else { "" }, if end < text.len() { "…" } else { "" }))
 }
 
 /// Whether a text says a chaos fault was not reverted.
@@ -220,8 +231,9 @@ mod tests {
         }
         assert!(shows_loss("mount failed: structure needs cleaning"));
         assert!(shows_loss("EXT4-fs error (device nvme1n1): ext4_lookup"));
-        assert!(says_missing("logical volume pvc-1 not found on node n1"));
-        assert!(says_missing("cannot open dataset zfspv-pool/pvc-1: dataset does not exist"));
+        assert!(missing_excerpt("logical volume pvc-1 not found on node n1").is_some());
+        assert!(missing_excerpt("cannot open dataset zfspv-pool/pvc-1: dataset does not exist").is_some());
+        assert!(missing_excerpt("mount: special device /dev/lvmvg/pvc-1 does not exist").is_some());
         assert!(!shows_loss("dataset does not exist"));
         assert!(!shows_loss("volume is Faulted"));
         assert!(says_not_reverted("helper: failed to revert the chaos"));
@@ -232,7 +244,10 @@ mod tests {
     fn rows_from_rubric_sev_and_text() {
         assert_eq!(finding_row(&f("v", "Volume", 0, None, "volume Faulted", "mayastor")), Row::NotAccessible);
         assert_eq!(finding_row(&f("v", "Volume", 0, Some("0a"), "volume Faulted", "mayastor")), Row::NotAccessible);
-        assert_eq!(finding_row(&f("m", "Pod", 1, Some("1"), "FailedMount: structure needs cleaning", "openebs")), Row::Loss);
+        assert_eq!(
+            finding_row(&f("m", "Pod", 1, Some("1"), "FailedMount: structure needs cleaning", "openebs")),
+            Row::Loss
+        );
         assert_eq!(finding_row(&f("c", "Pod", 0, None, "CrashLoopBackOff", "mayastor")), Row::Crash);
         assert_eq!(finding_row(&f("c", "Pod", 0, Some("0c"), "CrashLoopBackOff", "litmus")), Row::Operational);
         assert_eq!(finding_row(&f("n", "Node", 0, None, "Rebooted", "common")), Row::NodeCrash);

@@ -84,7 +84,10 @@ fn volume_state(g: &Graph<'_>, pv: &str) -> Option<(String, bool)> {
             let found = g.object_by(rid, name);
             if let Some(v) = found {
                 let state = text(v, field);
-                return Some((format!("{what} {name} {}", if state.is_empty() { "(no state)" } else { state }), good.contains(&state)));
+                return Some((
+                    format!("{what} {name} {}", if state.is_empty() { "(no state)" } else { state }),
+                    good.contains(&state),
+                ));
             }
         }
     }
@@ -102,7 +105,9 @@ fn storage_symptoms(g: &Graph<'_>, p: &PodFacts<'_>) -> Vec<String> {
     };
     for e in g.events_of(&pod_ref) {
         let storage_reason = matches!(e.reason.as_str(), "FailedMount" | "FailedAttachVolume" | "FailedMapVolume");
-        let io = shows_loss(&e.message) || e.message.contains("Read-only file system") || e.message.contains("Input/output error");
+        let io = shows_loss(&e.message)
+            || e.message.contains("Read-only file system")
+            || e.message.contains("Input/output error");
         if e.event_type == "Warning" && (storage_reason || io) {
             out.push(format!("event {}: {}", e.reason, super::clip(&e.message, 200)));
         }
@@ -136,7 +141,12 @@ fn app_errors(g: &Graph<'_>, p: &PodFacts<'_>) -> Vec<String> {
     for (key, hits) in g.snap.all_log_hits().range(log_range(&p.namespace, &p.name)) {
         for h in hits {
             if !shows_loss(&h.last) && !h.last.contains("Read-only file system") {
-                out.push(format!("log {}{}: «{}»", key.container, if key.previous { " (previous)" } else { "" }, super::clip(&h.last, 200)));
+                out.push(format!(
+                    "log {}{}: «{}»",
+                    key.container,
+                    if key.previous { " (previous)" } else { "" },
+                    super::clip(&h.last, 200)
+                ));
             }
         }
     }
