@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use serde_json::json;
 
 use super::{CheckSet, Status};
+use crate::diagnose::{Incident, Verdict};
 use crate::report::{Analysis, FailOn, analyze, render_human, summary_markdown};
 use crate::severity::SeverityInput;
 use crate::snapshot::{EventRecord, ObjectRef, SnapshotBuilder, SnapshotMeta, Source};
@@ -35,6 +36,49 @@ fn has(a: &Analysis, check: &str, object: &str, sev: u8) -> Vec<String> {
     f.evidence.clone()
 }
 
+/// Assert an incident by its root (check, "Kind ns/name"), the root's node, rubric row and Sev.
+fn incident<'a>(a: &'a Analysis, check: &str, object: &str, node: Option<&str>, rule: &str, sev: u8) -> &'a Incident {
+    let (kind, rest) = object.split_once(' ').unwrap();
+    let (ns, name) = rest.rsplit_once('/').unwrap_or(("", rest));
+    let listing: Vec<String> = a
+        .incidents
+        .iter()
+        .map(|i| {
+            format!(
+                "{} sev{} {} {} {:?} node={:?}",
+                i.id,
+                i.sev,
+                i.rule,
+                i.chain.first().map_or("", |c| c.check.as_str()),
+                i.root_cause.object,
+                i.root_cause.node
+            )
+        })
+        .collect();
+    let inc = a
+        .incidents
+        .iter()
+        .find(|i| {
+            let o = &i.root_cause.object;
+            o.kind == kind
+                && o.namespace == ns
+                && o.name == name
+                && i.chain.first().is_none_or(|c| c.check == check && c.object == *o)
+        })
+        .unwrap_or_else(|| panic!("no incident rooted at {check} on {object}; incidents: {listing:#?}"));
+    assert_eq!((inc.root_cause.node.as_deref(), inc.rule.as_str(), inc.sev), (node, rule, sev), "{inc:#?}");
+    assert!(!inc.root_cause.evidence.is_empty() && !inc.remediation.is_empty(), "{inc:#?}");
+    inc
+}
+
+/// Every finding of the analysis belongs to one of its incidents.
+fn all_explained(a: &Analysis) {
+    let covered = crate::diagnose::explained(&a.incidents);
+    for f in a.findings.iter().filter(|f| f.status == Status::Fail) {
+        assert!(covered.contains(&(f.check.clone(), f.object.clone())), "{} on {:?} unexplained", f.check, f.object);
+    }
+}
+
 fn overall(a: &Analysis, sev: u8) {
     let listing: Vec<String> = a
         .findings
@@ -58,6 +102,9 @@ fn healthy_cluster_is_sev3_with_nothing_failing() {
     assert!(engines.contains(&("cstor", "NotInstalled".into())), "{engines:?}");
     assert_eq!(a.engines.iter().find(|e| e.engine == "mayastor").unwrap().version.as_deref(), Some("2.8.0"));
     assert!(summary_markdown(&a).contains("no problem found"));
+    assert!(a.incidents.is_empty(), "{:#?}", a.incidents);
+    let human = render_human(&a, false);
+    assert_eq!(human.matches("no problem found").count(), 1, "{human}");
 }
 
 #[test]
@@ -67,6 +114,7 @@ fn fm01_hostpath_helper_forbidden() {
     assert!(ev[0].contains("Forbidden: disallowed by cluster policy"), "{ev:?}");
     assert!(!a.findings.iter().any(|f| f.check == "pvc-provisioning-failed"), "generic check suppressed by unless");
     overall(&a, 2);
+    incident(&a, "hostpath-helper-forbidden", "PersistentVolumeClaim default/data-web-0", None, "2", 2);
 }
 
 #[test]
@@ -75,6 +123,7 @@ fn fm02_hostpath_helper_timeout() {
     let ev = has(&a, "hostpath-helper-timeout", "PersistentVolumeClaim github/lite-5c6xn-runner-76pm5-work", 2);
     assert!(ev[0].contains("create process timeout after 120 seconds") && ev[0].contains("x4"), "{ev:?}");
     overall(&a, 2);
+    incident(&a, "hostpath-helper-timeout", "PersistentVolumeClaim github/lite-5c6xn-runner-76pm5-work", None, "2", 2);
 }
 
 #[test]
@@ -83,6 +132,8 @@ fn fm04_hostpath_path_missing() {
     has(&a, "hostpath-path-missing", "Pod consul/consul-0", 1);
     assert!(!a.findings.iter().any(|f| f.check == "openebs-volume-mount-failed"));
     overall(&a, 1);
+    let inc = incident(&a, "hostpath-path-missing", "Pod consul/consul-0", Some("node-2"), "1", 1);
+    assert_eq!(inc.impact[0].verdict, Verdict::Storage, "{inc:#?}");
 }
 
 #[test]
@@ -92,6 +143,10 @@ fn fm06_csi_no_topology() {
     has(&a, "csi-driver-unregistered", "CSIDriver local.csi.openebs.io", 2);
     has(&a, "csi-node-missing-driver", "Node node-1", 2);
     overall(&a, 2);
+    // One root cause: the LVM node plugin is registered nowhere; every finding is its chain.
+    let inc = incident(&a, "csi-node-missing-driver", "Node node-1", Some("node-1"), "2", 2);
+    assert_eq!(inc.chain.len(), 5, "{inc:#?}");
+    assert_eq!(a.incidents.len(), 1);
 }
 
 #[test]
@@ -100,6 +155,16 @@ fn fm08_zfs_dataset_missing() {
     has(&a, "zfs-dataset-missing", "Pod default/fio-0", 2);
     has(&a, "zfs-volume-pending", "ZFSVolume openebs/pvc-ce4c30ca-0eda-48ef-9cec-ca2f53356065", 2);
     overall(&a, 2);
+    // The ZFSVolume never left Pending: nothing was provisioned, so nothing is lost (row 2, not 0a).
+    let inc = incident(
+        &a,
+        "zfs-volume-pending",
+        "ZFSVolume openebs/pvc-ce4c30ca-0eda-48ef-9cec-ca2f53356065",
+        Some("node-2"),
+        "2",
+        2,
+    );
+    assert_eq!(inc.chain.len(), 2);
 }
 
 #[test]
@@ -110,6 +175,9 @@ fn fm10_iscsi_missing() {
     let ev = has(&a, "node-report-probes", "Node node-2", 1);
     assert!(ev.iter().any(|e| e.contains("pod db-0 on this node")), "{ev:?}");
     overall(&a, 1);
+    let inc = incident(&a, "node-report-probes", "Node node-2", Some("node-2"), "1", 1);
+    assert!(inc.chain.iter().any(|c| c.check == "iscsi-initiator-missing"), "{inc:#?}");
+    assert_eq!((inc.impact[0].workload.as_str(), inc.impact[0].verdict), ("Pod default/db-0", Verdict::Storage));
 }
 
 #[test]
@@ -129,6 +197,17 @@ fn fm12_cstor_pool_crashloop() {
         a.engines.iter().find(|e| e.engine == "cstor").map(|e| format!("{:?}", e.state)),
         Some("Degraded".into())
     );
+    // The import failure is the cause, the crash loop its symptom; both on the pool pod.
+    let inc = incident(
+        &a,
+        "cstor-pool-import-failed",
+        "Pod openebs/cstor-disk-pool-mx7f-6d7d9477c9-gc4l0",
+        Some("node-1"),
+        "0c",
+        0,
+    );
+    assert_eq!(inc.chain.len(), 6, "{inc:#?}");
+    assert_eq!(a.incidents.len(), 1);
 }
 
 #[test]
@@ -138,6 +217,9 @@ fn fm13_cstor_node_replaced() {
     assert!(ev[0].contains("didn't match Pod's node affinity/selector"));
     has(&a, "cstor-cspc-unhealthy-instances", "CStorPoolCluster openebs/cstor-disk-pool", 1);
     overall(&a, 1);
+    let inc = incident(&a, "cstor-pool-pod-pending", "Pod openebs/cstor-disk-pool-chjg-6d7d9477c9-gc4l1", None, "1", 1);
+    assert!(inc.chain.iter().any(|c| c.check == "cstor-cspc-unhealthy-instances"));
+    assert_eq!(a.incidents.len(), 1);
 }
 
 #[test]
@@ -146,6 +228,16 @@ fn fm15_webhook_tls() {
     has(&a, "openebs-webhook-call-failed", "StatefulSet default/nginx", 2);
     has(&a, "openebs-webhook-no-endpoints", "ValidatingWebhookConfiguration openebs-validation-webhook-cfg", 2);
     overall(&a, 2);
+    let inc = incident(
+        &a,
+        "openebs-webhook-no-endpoints",
+        "ValidatingWebhookConfiguration openebs-validation-webhook-cfg",
+        None,
+        "2",
+        2,
+    );
+    assert!(inc.chain.iter().any(|c| c.object.name == "openebs-admission-server"), "{inc:#?}");
+    assert_eq!(a.incidents.len(), 1);
 }
 
 #[test]
@@ -156,6 +248,8 @@ fn fm17_ndm_os_disk() {
     let ev = has(&a, "ndm-os-disk-filter-failed", "Pod openebs/openebs-ndm-7xk2p", 2);
     assert!(ev[0].contains("2 matching line(s)"), "{ev:?}");
     overall(&a, 1);
+    incident(&a, "ndm-os-disk-filter-failed", "Pod openebs/openebs-ndm-7xk2p", Some("node-1"), "1", 1);
+    all_explained(&a);
 }
 
 #[test]
@@ -172,11 +266,13 @@ fn fm18_mayastor_hugepages() {
     has(&a, "openebs-datapath-workload-not-ready", "DaemonSet openebs/openebs-io-engine", 1);
     overall(&a, 0);
     assert!(
-        a.severity
-            .reasons
-            .iter()
-            .any(|r| r.starts_with("mayastor-hugepages-exhausted on Pod openebs/openebs-io-engine-1"))
+        a.severity.reasons.iter().any(|r| r.starts_with("inc-1 (rule 0c): io-engine cannot get hugepages")),
+        "{:?}",
+        a.severity.reasons
     );
+    let inc = incident(&a, "mayastor-hugepages-exhausted", "Pod openebs/openebs-io-engine-1", Some("node-2"), "0c", 0);
+    assert!(inc.root_cause.evidence[0].contains("insufficient free pages available"), "{inc:#?}");
+    assert_eq!(a.incidents.len(), 1);
 }
 
 #[test]
@@ -186,6 +282,9 @@ fn fm21_mayastor_etcd() {
     has(&a, "openebs-pod-crashloop", "Pod openebs/openebs-etcd-0", 0);
     has(&a, "mayastor-waiting-for-etcd", "Pod openebs/openebs-agent-core-5d8f7c9b4-abcde", 1);
     overall(&a, 0);
+    let inc = incident(&a, "mayastor-etcd-broken", "Pod openebs/openebs-etcd-0", Some("node-1"), "0c", 0);
+    assert!(inc.chain.iter().any(|c| c.check == "mayastor-waiting-for-etcd"), "{inc:#?}");
+    assert_eq!(a.incidents.len(), 1);
 }
 
 #[test]
@@ -200,6 +299,11 @@ fn fm23_mayastor_no_online_replicas() {
         "{ev:?}"
     );
     overall(&a, 1);
+    // Two root causes: the app's node lacks nvme_tcp, and another storage node is NotReady.
+    let inc = incident(&a, "node-report-probes", "Node node-2", Some("node-2"), "1", 1);
+    assert_eq!((inc.impact[0].workload.as_str(), inc.impact[0].verdict), ("Pod default/app-1", Verdict::Storage));
+    incident(&a, "storage-node-not-ready", "Node node-3", Some("node-3"), "1", 1);
+    all_explained(&a);
 }
 
 #[test]
@@ -210,6 +314,8 @@ fn fm25_node_kernel_panic() {
     let ev = has(&a, "mayastor-io-errors", "Pod openebs/openebs-io-engine-1", 1);
     assert!(ev[0].contains("5 matching line(s)") && ev[1].contains("Reactor is frozen"), "{ev:?}");
     overall(&a, 0);
+    let inc = incident(&a, "storage-node-flapping", "Node node-2", Some("node-2"), "0b", 0);
+    assert!(inc.chain.iter().any(|c| c.check == "mayastor-io-errors"));
 }
 
 #[test]
@@ -220,6 +326,16 @@ fn fm27_litmus_runtime_error() {
     has(&a, "litmus-helper-runtime-error", "Pod litmus-delegate/pod-io-stress-helper-qvlk8", 2);
     has(&a, "litmus-pod-failed", "Pod litmus-delegate/pod-io-stress-helper-qvlk8", 2);
     overall(&a, 2);
+    // Helper pod, its failure and the ChaosResult are one experiment failing: Litmus, row 2.
+    let inc = incident(
+        &a,
+        "litmus-helper-runtime-error",
+        "Pod litmus-delegate/pod-io-stress-helper-qvlk8",
+        Some("node-2"),
+        "2",
+        2,
+    );
+    assert_eq!(inc.chain.len(), 3, "{inc:#?}");
 }
 
 #[test]
@@ -229,6 +345,15 @@ fn fm29_litmus_mongodb() {
     has(&a, "litmus-mongodb-unreachable", "Pod litmus/chaos-litmus-auth-server-fb97d48bb-sm95r", 2);
     has(&a, "litmus-workload-not-ready", "Deployment litmus/chaos-litmus-server", 2);
     overall(&a, 2);
+    let inc = incident(
+        &a,
+        "litmus-mongodb-unreachable",
+        "Pod litmus/chaos-litmus-auth-server-fb97d48bb-sm95r",
+        Some("node-2"),
+        "2",
+        2,
+    );
+    assert_eq!(inc.chain.len(), 6);
 }
 
 /// Variants no fixture lists still get their rubric Sev (§4.0).
@@ -280,7 +405,8 @@ fn rubric_generalises_to_unlisted_variants() {
     assert_eq!(a.exit_code(FailOn::Never), 0);
     let human = render_human(&a, false);
     assert!(
-        human.contains("Jiva") && human.contains("FAIL Sev 0 openebs-pod-crashloop — Pod x/pvc-1-jiva-rep-0"),
+        human.contains("Sev 0 (rule 0c)  OpenEBS pod crash-looping: Pod x/pvc-1-jiva-rep-0")
+            && human.contains("[openebs-pod-crashloop]"),
         "{human}"
     );
     assert!(!human.contains('\x1b'));
@@ -424,4 +550,128 @@ fn generation_skew_capacity_and_lost_node() {
     let a = analyze(&CheckSet::builtin().unwrap(), &b.finish(), &SeverityInput::default());
     has(&a, "pv-node-gone", "PersistentVolume pvc-gone", 0);
     assert_eq!(a.severity.level, 0);
+}
+
+/// The demo: hugepages on one node → io-engine crash-loops → node Offline → pool Unknown →
+/// volume Faulted → attach fails: ONE incident, its chain root first, the app judged `storage`.
+#[test]
+fn demo_is_one_incident_with_its_chain() {
+    let a = fixture("demo");
+    assert_eq!(a.incidents.len(), 1, "{:#?}", a.incidents);
+    let inc =
+        incident(&a, "mayastor-hugepages-exhausted", "Pod openebs/openebs-io-engine-4wjb4", Some("node-2"), "0c", 0);
+    let kinds: Vec<&str> = inc.chain.iter().map(|c| c.object.kind.as_str()).collect();
+    assert_eq!(
+        kinds,
+        ["Pod", "Pod", "DaemonSet", "IoEngineNode", "DiskPool", "Volume", "VolumeAttachment", "Pod"],
+        "root first, then down the dependency graph"
+    );
+    all_explained(&a);
+    let imp = &inc.impact[0];
+    assert_eq!(
+        (imp.workload.as_str(), imp.pvc.as_deref(), imp.verdict),
+        ("Deployment shop/orders-db", Some("shop/orders-db"), Verdict::Storage)
+    );
+    assert!(imp.facts.iter().any(|f| f.contains("Faulted")), "{imp:#?}");
+    let human = render_human(&a, false);
+    assert!(
+        human.starts_with("Sev 0: 1 incident (1 × Sev 0) (")
+            && human.contains("root cause  Pod openebs/openebs-io-engine-4wjb4 on node node-2"),
+        "{human}"
+    );
+    assert!(!human.contains("\\\""), "JSON escapes are undone: {human}");
+    assert!(!human.contains("Other findings"), "{human}");
+    let md = summary_markdown(&a);
+    let inc_at = md.find("## Incidents").unwrap();
+    assert!(inc_at < md.find("## Engines").unwrap() && md.contains("**storage**"), "{md}");
+    let json = serde_json::to_value(&a).unwrap();
+    assert_eq!(json["incidents"][0]["rule"], "0c");
+    assert_eq!(json["incidents"][0]["impact"][0]["verdict"], "storage");
+    assert_eq!(json["incidents"][0]["root_cause"]["node"], "node-2");
+}
+
+/// A Mayastor volume Faulted because its only pool was not imported after a reboot: nothing
+/// shows the data is gone, so not accessible (row 1), not Sev 0.
+#[test]
+fn class_mayastor_pool_not_imported_is_sev1() {
+    let a = fixture("class-mayastor-pool-not-imported");
+    incident(&a, "mayastor-diskpool-status", "DiskPool openebs/pool-on-node-2", Some("node-2"), "1", 1);
+    assert_eq!(a.incidents.len(), 1);
+    overall(&a, 1);
+}
+
+/// `structure needs cleaning` quoted in a FailedMount: corruption, row 0(a).
+#[test]
+fn class_fs_needs_cleaning_is_0a() {
+    let a = fixture("class-fs-needs-cleaning");
+    let inc = incident(&a, "openebs-volume-mount-failed", "Pod default/pg-0", Some("node-3"), "0a", 0);
+    assert!(inc.root_cause.evidence.iter().any(|e| e.to_lowercase().contains("structure needs cleaning")), "{inc:#?}");
+    assert_eq!(inc.impact[0].verdict, Verdict::Storage);
+    overall(&a, 0);
+}
+
+/// LVs missing on a node for Bound PVs whose LVMVolumes are Ready: loss, row 0(a).
+#[test]
+fn class_lvm_lv_missing_is_0a() {
+    let a = fixture("class-lvm-lv-missing");
+    let inc = incident(&a, "openebs-volume-mount-failed", "Pod default/redis-0", Some("node-1"), "0a", 0);
+    assert!(inc.root_cause.evidence.iter().any(|e| e.contains("volume group lvmvg reports 0 LV(s)")), "{inc:#?}");
+    overall(&a, 0);
+}
+
+/// A PV pinned to a Node object that no longer exists: the local data is gone, row 0(a).
+#[test]
+fn class_pv_node_gone_is_0a() {
+    let a = fixture("class-pv-node-gone");
+    let inc = incident(
+        &a,
+        "pv-node-gone",
+        "PersistentVolume pvc-9f1c22aa-51b3-4c1e-8d0e-6f3b2a7c4e19",
+        Some("node-4"),
+        "0a",
+        0,
+    );
+    assert_eq!((inc.impact[0].workload.as_str(), inc.impact[0].verdict), ("Pod kafka/kafka-0", Verdict::Storage));
+}
+
+/// A Litmus fault never reverted while its target crash-loops: row 0(d); the target's own
+/// volume is fine, so its verdict is `not storage`.
+#[test]
+fn class_litmus_not_reverted_is_0d() {
+    let a = fixture("class-litmus-not-reverted");
+    let inc =
+        incident(&a, "litmus-helper-runtime-error", "Pod shop/pod-network-loss-helper-x7k2q", Some("node-2"), "0d", 0);
+    assert_eq!((inc.impact[0].workload.as_str(), inc.impact[0].verdict), ("Deployment shop/web", Verdict::NotStorage));
+    assert!(inc.impact[0].facts.iter().any(|f| f.starts_with("target of ChaosEngine shop/")), "{inc:#?}");
+    overall(&a, 0);
+}
+
+/// A ChaosEngine whose runner never starts: no object fails, the absence is the evidence; row 2.
+#[test]
+fn class_litmus_no_runner_is_sev2() {
+    let a = fixture("class-litmus-no-runner");
+    let inc = incident(&a, "", "ChaosEngine default/nginx-chaos", None, "2", 2);
+    assert!(inc.root_cause.evidence.iter().any(|e| e.contains("no chaos-runner pod (nginx-chaos-runner)")), "{inc:#?}");
+    assert_eq!(a.severity.level, 2);
+    assert_eq!(a.exit_code(FailOn::Warn), 3);
+}
+
+/// Negative: an application crash-looping on its own configuration on a healthy OpenEBS volume
+/// is `not storage`, and no Sev 0/1/2.
+#[test]
+fn class_app_own_config_is_not_storage() {
+    let a = fixture("class-app-own-config");
+    let inc = incident(&a, "app-pod-crashloop-openebs-volume", "Pod shop/api-0", Some("node-3"), "3", 3);
+    let imp = &inc.impact[0];
+    assert_eq!((imp.workload.as_str(), imp.verdict), ("StatefulSet shop/api", Verdict::NotStorage), "{imp:#?}");
+    assert!(imp.facts.iter().any(|f| f.contains("no mount/attach/I/O errors")), "{imp:#?}");
+    assert_eq!(a.severity.level, 3, "{:#?}", a.severity);
+}
+
+/// Negative: a healthy cluster full of benign noise stays Sev 3 with no incident.
+#[test]
+fn class_healthy_noise_is_sev3() {
+    let a = fixture("class-healthy-noise");
+    assert!(a.incidents.is_empty(), "{:#?}", a.incidents);
+    assert_eq!(a.severity.level, 3);
 }

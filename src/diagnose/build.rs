@@ -9,7 +9,7 @@ use crate::inventory::{Engine, classify_pod, engine_for_pv};
 use crate::snapshot::{Snapshot, path};
 
 use super::graph::{Graph, Key, PodFacts, obj_key};
-use super::rubric::{Row, finding_row, missing_excerpt, says_not_reverted, shows_loss, text_of};
+use super::rubric::{Row, finding_row, loss_excerpt, missing_excerpt, says_not_reverted, text_of};
 use super::verdict::{judge, log_range, pod_state};
 use super::{FindingRef, Impact, Incident, RootCause, Verdict, clip};
 
@@ -188,21 +188,16 @@ fn incident(
     let mut texts: Vec<String> = fs.iter().map(|f| text_of(f)).collect();
     for f in &fs {
         for e in g.events_of(&f.object) {
-            if shows_loss(&e.message) {
-                loss_lines.push(format!(
-                    "event {} on {}: {}",
-                    e.reason,
-                    label_of(&f.object),
-                    clip(&e.message, MAX_LINE)
-                ));
+            if let Some(x) = loss_excerpt(&e.message) {
+                loss_lines.push(format!("event {} on {}: {}", e.reason, label_of(&f.object), clip(&x, MAX_LINE)));
             }
             texts.push(e.message.clone());
         }
         if f.object.kind == "Pod" {
             for (k, hits) in g.snap.all_log_hits().range(log_range(&f.object.namespace, &f.object.name)) {
                 for h in hits {
-                    if shows_loss(&h.last) {
-                        loss_lines.push(format!("log {}/{}: «{}»", k.pod, k.container, clip(&h.last, MAX_LINE)));
+                    if let Some(x) = loss_excerpt(&h.last) {
+                        loss_lines.push(format!("log {}/{}: «{}»", k.pod, k.container, clip(&x, MAX_LINE)));
                     }
                 }
             }

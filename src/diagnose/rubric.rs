@@ -190,11 +190,26 @@ pub fn shows_loss(text: &str) -> bool {
 
 /// The words around where a text says a volume's LV/dataset/replica is gone.
 pub fn missing_excerpt(text: &str) -> Option<String> {
-    let m = MISSING.find(text)?;
+    excerpt(&MISSING, text)
+}
+
+/// The words around where a text shows loss or corruption.
+pub fn loss_excerpt(text: &str) -> Option<String> {
+    excerpt(&LOSS, text)
+}
+
+/// The line around a match, cut to some words either side.
+fn excerpt(re: &Regex, text: &str) -> Option<String> {
+    let m = re.find(text)?;
     let start = text[..m.start()].char_indices().rev().nth(60).map_or(0, |(i, _)| i);
     let end = text[m.end()..].char_indices().nth(40).map_or(text.len(), |(i, _)| m.end() + i);
-    let line = text[start..end].lines().find(|l| !l.trim().is_empty()).unwrap_or("").trim();
-    Some(format!("{}{line}{}", if start > 0 { "…" } else { "" }, if end < text.len() { "…" } else { "" }))
+    let before = text[start..m.start()].rsplit('\n').next().unwrap_or("");
+    let after = text[m.end()..end].split('\n').next().unwrap_or("");
+    let line = format!("{before}{}{after}", m.as_str());
+    let line = line.trim();
+    let cut_before = start > 0 || before.len() < m.start() - start;
+    let cut_after = end < text.len() || after.len() < end - m.end();
+    Some(format!("{}{line}{}", if cut_before { "…" } else { "" }, if cut_after { "…" } else { "" }))
 }
 
 /// Whether a text says a chaos fault was not reverted.

@@ -5,7 +5,7 @@ use crate::frozen::FrozenValue;
 use crate::snapshot::path;
 
 use super::graph::{Graph, PodFacts, text};
-use super::rubric::shows_loss;
+use super::rubric::{loss_excerpt, shows_loss};
 use super::{Impact, Verdict};
 
 /// A pod's container state, reduced to what the verdict needs.
@@ -109,7 +109,8 @@ fn storage_symptoms(g: &Graph<'_>, p: &PodFacts<'_>) -> Vec<String> {
             || e.message.contains("Read-only file system")
             || e.message.contains("Input/output error");
         if e.event_type == "Warning" && (storage_reason || io) {
-            out.push(format!("event {}: {}", e.reason, super::clip(&e.message, 200)));
+            let quote = loss_excerpt(&e.message).unwrap_or_else(|| e.message.clone());
+            out.push(format!("event {}: {}", e.reason, super::clip(&quote, 200)));
         }
     }
     for (key, hits) in g.snap.all_log_hits().range(log_range(&p.namespace, &p.name)) {
