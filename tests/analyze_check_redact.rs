@@ -33,6 +33,7 @@ fn analyze_matches_collect_on_every_failure_mode() {
         let a = json_out(&analyzed);
         assert_eq!(c["severity"], a["severity"], "{name}: Sev differs between collect and analyze");
         assert_eq!(c["findings"], a["findings"], "{name}: findings differ between collect and analyze");
+        assert_eq!(c["incidents"], a["incidents"], "{name}: incidents differ between collect and analyze");
         assert_eq!(c["engines"], a["engines"], "{name}: engines differ");
         // The bundle's stored analysis is the same document.
         let stored: Value = serde_json::from_slice(&bundle_map(&out)["mayadiag/analysis.json"]).unwrap();

@@ -12,6 +12,9 @@ pub mod graph;
 pub mod rubric;
 pub mod verdict;
 
+#[cfg(test)]
+mod tests;
+
 use serde::{Deserialize, Serialize};
 
 use crate::checks::{Finding, ObjectRef};
