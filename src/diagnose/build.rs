@@ -358,6 +358,15 @@ fn incident(
 
     let hurt = impact.iter().filter(|i| i.verdict == Verdict::Storage).count();
     let mut title = format!("{}: {}", root.title, label_of(&root.object));
+    let mut remediation = remediation;
+    if row == Row::ChaosNotReverted {
+        // The fault left in place is what hurts the workload now: say so first.
+        title = format!("Chaos fault not reverted while its target is degraded — {title}");
+        remediation = format!(
+            "Revert the fault by hand first: stop the experiment ({}: set spec.engineState to stop, or delete it), remove what it left on the target's node (tc/iptables rules, stress processes), then restart the target pods and confirm they recover.\nThen: {remediation}",
+            chaos_name.as_deref().unwrap_or("the ChaosEngine")
+        );
+    }
     if let Some(n) = &node {
         if !(root.object.kind == "Node" && &root.object.name == n) {
             title.push_str(&format!(" on node {n}"));

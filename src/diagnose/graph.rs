@@ -5,7 +5,7 @@
 //! Everything is built once per analysis with hash maps keyed by name, so correlation stays
 //! linear in the size of the snapshot (the 3,000-pod bundle included).
 
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeSet, HashMap};
 
 use crate::checks::{Finding, ObjectRef};
 use crate::frozen::FrozenValue;
@@ -18,10 +18,15 @@ pub type Key = String;
 /// What the diagnosis needs to know about one pod.
 #[derive(Debug)]
 pub struct PodFacts<'a> {
+    /// The pod object.
     pub obj: &'a FrozenValue,
+    /// Namespace.
     pub namespace: String,
+    /// Name.
     pub name: String,
+    /// `spec.nodeName`.
     pub node: Option<String>,
+    /// Its OpenEBS/Litmus role; `None` for an application pod.
     pub component: Option<Component>,
     /// PVC names (same namespace) the pod mounts.
     pub claims: Vec<String>,
@@ -56,10 +61,10 @@ fn pinned_node(pv: &FrozenValue) -> Option<String> {
 
 /// The indexes.
 pub struct Graph<'a> {
+    /// The snapshot.
     pub snap: &'a Snapshot,
+    /// Every pod by (namespace, name).
     pub pods: HashMap<(String, String), PodFacts<'a>>,
-    /// Existing Node names.
-    pub nodes: HashSet<String>,
     /// PVC `ns/name` → PV name.
     pub pvc_pv: HashMap<String, String>,
     /// PV name → PVC `ns/name`.
@@ -103,7 +108,6 @@ impl<'a> Graph<'a> {
         let mut g = Graph {
             snap,
             pods: HashMap::new(),
-            nodes: snap.objects("nodes").iter().map(|n| meta_str(n, "name").to_string()).collect(),
             pvc_pv: HashMap::new(),
             pv_claim: HashMap::new(),
             pvs: HashMap::new(),
@@ -337,12 +341,6 @@ impl<'a> Graph<'a> {
     /// A pod by namespace and name.
     pub fn pod(&self, ns: &str, name: &str) -> Option<&PodFacts<'a>> {
         self.pods.get(&(ns.to_string(), name.to_string()))
-    }
-
-    /// An application pod (not an OpenEBS/Litmus component) that mounts an OpenEBS-backed PVC, or
-    /// a chaos target.
-    pub fn is_app_pod(&self, p: &PodFacts<'_>) -> bool {
-        p.component.is_none()
     }
 
     /// PVs of a pod's claims.
