@@ -36,7 +36,7 @@ use crate::inventory::{self, AGENT_GROUP};
 use crate::redact::{RedactionReport, Redactor, dropped_file_note};
 use crate::resources::{self, BUILTINS, BuiltinResource, Scope};
 use crate::serve::selector::LabelSelector;
-use crate::snapshot::{LogKey, LogMeta, LogPatterns, Snapshot, SnapshotBuilder, SnapshotMeta, Source, meta_str};
+use crate::snapshot::{LogKey, LogPatterns, Snapshot, SnapshotBuilder, SnapshotMeta, Source, meta_str};
 use logs::{FetchedLog, LogJob};
 use manifest::{CollectorStatus, Manifest, RedactionSummary, Skip, Truncation};
 use sink::BundleSink;
@@ -944,8 +944,7 @@ async fn collect_logs(run: &mut Run<'_>, jobs: Vec<LogJob>) -> Result<(), Collec
                 ok += 1;
                 run.logs += 1;
                 run.report.merge(log.report);
-                let hits = run.patterns.scan(&log.data);
-                run.builder.add_log(log.key, LogMeta { bytes: log.data.len() as u64 }, hits);
+                run.builder.add_log_text(log.key, &log.data, &run.patterns);
                 run.write(rel, log.data).await?;
             }
         }
