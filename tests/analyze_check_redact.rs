@@ -55,6 +55,31 @@ fn analyze_matches_collect_on_every_failure_mode() {
     }
 }
 
+/// `check` reads the log tails of an unhealthy application pod on an OpenEBS volume and quotes
+/// its last error line; `--no-log-tails` reads none.
+#[test]
+fn live_check_quotes_app_log_tails_unless_turned_off() {
+    let served = Served::start(&fixture("class-app-own-config"), &[]);
+    let kc = served.kc();
+    let crash = |v: &Value| {
+        v["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["check"] == "app-pod-crashloop-openebs-volume")
+            .cloned()
+            .unwrap_or_else(|| panic!("no app crash-loop finding: {v:#}"))
+    };
+    let out = run(&["check", "--kubeconfig", &kc, "-o", "json"]);
+    assert_eq!(out.status.code(), Some(4), "a warning only: {}", texts(&out).1);
+    let f = crash(&json_out(&out));
+    assert_eq!((f["sev"].as_u64(), f["node"].as_str()), (Some(3), Some("node-3")), "{f:#}");
+    assert!(f["evidence"].to_string().contains("invalid config key"), "{f:#}");
+    let off = json_out(&run(&["check", "--kubeconfig", &kc, "-o", "json", "--no-log-tails"]));
+    let f = crash(&off);
+    assert!(!f["evidence"].to_string().contains("previous log"), "{f:#}");
+}
+
 /// `check` against a live (served) cluster, JSON contract and `--fail-on`.
 #[test]
 fn live_check_contract_and_exit_codes() {

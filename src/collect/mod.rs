@@ -56,6 +56,8 @@ pub struct CollectOptions {
     pub concurrency: usize,
     /// `check` mode: no bundle; logs only as tails of unhealthy component pods.
     pub tails_only: Option<u64>,
+    /// Read container logs at all (`check --no-log-tails` turns them off).
+    pub logs: bool,
     /// Items per list page.
     pub page_size: usize,
     /// Arguments for the manifest.
@@ -781,6 +783,9 @@ fn log_jobs(
     pvs: &[FrozenValue],
     scs: &[FrozenValue],
 ) -> Vec<LogJob> {
+    if !opts.logs {
+        return Vec::new();
+    }
     let claims = openebs_claims(pvcs, pvs, scs);
     let mut jobs = Vec::new();
     for pod in pods {
