@@ -239,9 +239,22 @@ fn validate(span: &Span<'_>, meta: &CheckMeta, analyzer: &Analyzer) -> Result<()
     Ok(())
 }
 
-/// Every `unless` must name a check of the set.
+/// Every `unless` must name a check of the set, every `with_log_hits` a log-pattern check.
 pub fn validate_references(checks: &[Check]) -> Result<(), CheckLoadError> {
     for c in checks {
+        if let Analyzer::PodHealth(p) = &c.analyzer
+            && let Some(bad) = p
+                .with_log_hits
+                .iter()
+                .find(|id| !checks.iter().any(|x| &x.meta.id == *id && matches!(x.analyzer, Analyzer::LogPattern(_))))
+        {
+            let (file, line) = c.origin.rsplit_once(':').unwrap_or((&c.origin, "1"));
+            return Err(invalid(
+                file,
+                line.parse().unwrap_or(1),
+                format!("check `{}`: `with_log_hits` names `{bad}`: expected the id of a log-pattern check", c.meta.id),
+            ));
+        }
         for other in &c.meta.unless {
             if !checks.iter().any(|x| &x.meta.id == other) {
                 let (file, line) = c.origin.rsplit_once(':').unwrap_or((&c.origin, "1"));

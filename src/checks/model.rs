@@ -242,6 +242,10 @@ pub struct PodHealth {
     /// subject is at fault (an application's own crash on a healthy volume).
     #[serde(default)]
     pub warn_only: bool,
+    /// Only pods whose logs matched one of these `log-pattern` checks (by id): a crash loop
+    /// explained by what the container said (e.g. I/O errors on its volume).
+    #[serde(default)]
+    pub with_log_hits: Vec<String>,
 }
 
 /// Parameters of `workload-ready`.
@@ -548,6 +552,9 @@ pub enum InventorySource {
     /// `LVMVolume`s Ready on a node against that node's `LVMNode.volumeGroups[].lvCount` (and the
     /// VG being listed at all).
     LvmLv,
+    /// `ZFSVolume`s Ready on a node whose pool the node's `ZFSNode.pools` no longer lists, or whose
+    /// pods' mount errors say the dataset does not exist.
+    ZfsDataset,
 }
 
 /// Parameters of `volume-inventory`.

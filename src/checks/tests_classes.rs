@@ -15,6 +15,16 @@ fn fixture(name: &str) -> Analysis {
     analyze(&set, &snap, &SeverityInput::default())
 }
 
+/// An empty live snapshot collected at the fixtures' time.
+fn builder() -> crate::snapshot::SnapshotBuilder {
+    let meta = crate::snapshot::SnapshotMeta {
+        source: crate::snapshot::Source::Live,
+        collected_at: "2026-11-30T12:05:00Z".parse().unwrap_or_default(),
+        cluster_version: None,
+    };
+    crate::snapshot::SnapshotBuilder::new(meta)
+}
+
 fn listing(a: &Analysis) -> Vec<String> {
     a.findings
         .iter()
@@ -201,4 +211,70 @@ fn findings_about_pods_and_volumes_name_their_node() {
         }
     }
     assert!(missing.is_empty(), "findings without a node: {missing:#?}");
+}
+
+/// Rubric 0(c): an application on an OpenEBS volume crash-loops *because of* the volume (its log
+/// says read-only file system); the same crash loop with its own error stays a Sev-3 warning.
+#[test]
+fn app_crashloop_is_0c_only_when_its_log_blames_the_volume() {
+    use crate::snapshot::LogKey;
+    use serde_json::json;
+    let analyze_with = |log: &str| {
+        let mut b = builder();
+        b.add_object(
+            "storageclasses.storage.k8s.io",
+            json!({"metadata": {"name": "zfs"}, "provisioner": "zfs.csi.openebs.io"}),
+        );
+        b.add_object("persistentvolumeclaims", json!({"metadata": {"name": "d", "namespace": "db"}, "spec": {"storageClassName": "zfs"}, "status": {"phase": "Bound"}}));
+        b.add_object("pods", json!({"metadata": {"name": "pg-0", "namespace": "db"}, "spec": {"nodeName": "n7", "volumes": [{"persistentVolumeClaim": {"claimName": "d"}}]},
+            "status": {"phase": "Running", "containerStatuses": [{"name": "pg", "ready": false, "restartCount": 9,
+                "state": {"waiting": {"reason": "CrashLoopBackOff"}}, "lastState": {"terminated": {"exitCode": 1, "reason": "Error"}}}]}}));
+        let set = CheckSet::builtin().unwrap();
+        let key = LogKey { namespace: "db".into(), pod: "pg-0".into(), container: "pg".into(), previous: true };
+        b.add_log_text(key, log.as_bytes(), &set.log_patterns());
+        analyze(&set, &b.finish(), &SeverityInput::default())
+    };
+    let a = analyze_with("LOG: starting\nFATAL: could not open file \"base/16384/2601\": read-only file system\n");
+    let f = finding(&a, "app-crashloop-volume-errors", "Pod db/pg-0", 0, "0c", Some("n7"));
+    quotes(f, "read-only file system");
+    assert!(
+        !a.findings.iter().any(|f| f.check == "app-pod-crashloop-openebs-volume" || f.check == "app-volume-io-errors")
+    );
+    let a = analyze_with("FATAL: password authentication failed for user \"app\"\n");
+    none_at_or_above(&a, 2);
+    let f = finding(&a, "app-pod-crashloop-openebs-volume", "Pod db/pg-0", 3, "3", Some("n7"));
+    quotes(f, "password authentication failed");
+}
+
+/// Rubric 0(a) for ZFS: a dataset missing for a Ready (provisioned) ZFSVolume is data loss, while
+/// the same mount error on a Pending ZFSVolume (fm08, never provisioned) stays Sev 2.
+#[test]
+fn zfs_dataset_missing_for_a_ready_volume_is_0a() {
+    use crate::snapshot::{EventRecord, ObjectRef};
+    use serde_json::json;
+    let mut b = builder();
+    b.add_object(
+        "zfsnodes.zfs.openebs.io",
+        json!({"kind": "ZFSNode", "metadata": {"name": "n2", "namespace": "openebs"}, "pools": [{"name": "tank"}]}),
+    );
+    b.add_object(
+        "zfsvolumes.zfs.openebs.io",
+        json!({"kind": "ZFSVolume", "metadata": {"name": "pvc-1", "namespace": "openebs"},
+        "spec": {"ownerNodeID": "n2", "poolName": "zfspv-pool"}, "status": {"state": "Ready"}}),
+    );
+    b.add_object("persistentvolumes", json!({"metadata": {"name": "pvc-1"}, "spec": {"csi": {"driver": "zfs.csi.openebs.io"}, "claimRef": {"namespace": "a", "name": "c"}}, "status": {"phase": "Bound"}}));
+    b.add_object("pods", json!({"metadata": {"name": "p", "namespace": "a"}, "spec": {"nodeName": "n2", "volumes": [{"persistentVolumeClaim": {"claimName": "c"}}]}, "status": {"phase": "Pending"}}));
+    b.add_event(EventRecord {
+        involved_object: ObjectRef { kind: "Pod".into(), namespace: "a".into(), name: "p".into(), uid: String::new() },
+        reason: "FailedMount".into(),
+        message: "zfs: mount failed err : cannot open 'zfspv-pool/pvc-1': dataset does not exist".into(),
+        event_type: "Warning".into(),
+        ..Default::default()
+    });
+    let a = analyze(&CheckSet::builtin().unwrap(), &b.finish(), &SeverityInput::default());
+    let f = finding(&a, "zfs-dataset-lost", "ZFSVolume openebs/pvc-1", 0, "0a", Some("n2"));
+    quotes(f, "ZFSNode n2 lists pools [tank], not zfspv-pool");
+    quotes(f, "dataset does not exist");
+    let fm08 = fixture("fm08-zfs-dataset-missing");
+    assert!(!fm08.findings.iter().any(|f| f.check == "zfs-dataset-lost"), "a Pending volume never had data");
 }

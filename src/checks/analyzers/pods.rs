@@ -88,6 +88,21 @@ pub fn log_tail_evidence(ctx: &Ctx<'_>, pod: &PodInfo<'_>, container: &str) -> V
     Vec::new()
 }
 
+/// The lines of a pod's logs that matched the given log-pattern checks, quoted.
+fn log_hits_of(ctx: &Ctx<'_>, pod: &PodInfo<'_>, checks: &[String]) -> Vec<String> {
+    let mut out = Vec::new();
+    for (key, hits) in ctx.snap.all_log_hits().iter().filter(|(k, _)| k.namespace == pod.ns && k.pod == pod.name) {
+        for h in hits.iter().filter(|h| checks.contains(&h.pattern)) {
+            let which = if key.previous { "previous log" } else { "log" };
+            out.push(super::clip(&format!(
+                "container {}, {which}: {} line(s) like «{}» ({})",
+                key.container, h.count, h.last, h.pattern
+            )));
+        }
+    }
+    out
+}
+
 fn with_tail(ctx: &Ctx<'_>, pod: &PodInfo<'_>, c: &Container<'_>) -> Vec<String> {
     std::iter::once(describe(c)).chain(log_tail_evidence(ctx, pod, c.name)).collect()
 }
@@ -107,6 +122,13 @@ pub fn pod_health(p: &PodHealth, ctx: &Ctx<'_>) -> Vec<Hit> {
     let mut hits = Vec::new();
     for pod in ctx.pods.iter().filter(|pod| pod_matches(&p.select, pod)) {
         if let Some(mut hit) = check_pod(p, ctx, pod) {
+            if !p.with_log_hits.is_empty() {
+                let said = log_hits_of(ctx, pod, &p.with_log_hits);
+                if said.is_empty() {
+                    continue;
+                }
+                hit.evidence.extend(said);
+            }
             if p.warn_only {
                 hit.status = Status::Warn;
             }

@@ -402,7 +402,62 @@ pub fn webhook(p: &Webhook, ctx: &Ctx<'_>) -> Vec<Hit> {
 pub fn volume_inventory(p: &VolumeInventory, ctx: &Ctx<'_>) -> Vec<Hit> {
     match p.source {
         InventorySource::LvmLv => lvm_lv_missing(ctx),
+        InventorySource::ZfsDataset => zfs_dataset_missing(ctx),
     }
+}
+
+/// Pods using the claim bound to PV `pv_name`, with their Warning FailedMount events.
+fn consumers_mount_errors<'a>(ctx: &'a Ctx<'_>, pv_name: &str) -> Vec<(String, &'a crate::snapshot::EventRecord)> {
+    let Some(pv) = ctx.snap.get("persistentvolumes", "", pv_name) else { return Vec::new() };
+    let (cns, claim) = (str_at(pv, "spec.claimRef.namespace"), str_at(pv, "spec.claimRef.name"));
+    ctx.pods
+        .iter()
+        .filter(|p| p.ns == cns && p.volumes.iter().any(|(c, _)| c == claim))
+        .flat_map(|p| {
+            ctx.events_for("Pod", p.ns, p.name)
+                .iter()
+                .filter(|e| e.event_type == "Warning" && e.reason == "FailedMount")
+                .map(move |e| (format!("{}/{}", p.ns, p.name), *e))
+        })
+        .collect()
+}
+
+/// Ready ZFSVolumes whose data their node cannot show: the pool is gone from the node's ZFSNode,
+/// or the mount says the dataset does not exist. (A Pending ZFSVolume never had data: other checks.)
+fn zfs_dataset_missing(ctx: &Ctx<'_>) -> Vec<Hit> {
+    let zfs_nodes = ctx.snap.objects("zfsnodes.zfs.openebs.io");
+    let mut hits = Vec::new();
+    for vol in ctx.snap.objects("zfsvolumes.zfs.openebs.io") {
+        let (name, node, pool) = (meta_str(vol, "name"), str_at(vol, "spec.ownerNodeID"), str_at(vol, "spec.poolName"));
+        if str_at(vol, "status.state") != "Ready" || node.is_empty() {
+            continue;
+        }
+        let mut evidence = Vec::new();
+        if let Some(zn) = zfs_nodes.iter().find(|n| meta_str(*n, "name") == node)
+            && !items(zn, "pools").any(|p| str_at(p, "name") == pool)
+        {
+            let listed: Vec<&str> = items(zn, "pools").map(|p| str_at(p, "name")).collect();
+            evidence.push(format!("ZFSNode {node} lists pools [{}], not {pool}", listed.join(", ")));
+        }
+        for (pod, e) in consumers_mount_errors(ctx, name) {
+            if e.message.contains("dataset does not exist") {
+                evidence.push(format!("pod {pod}: {}", quote_event(e)));
+            }
+        }
+        if evidence.is_empty() {
+            continue;
+        }
+        let mut hit = Hit::new(
+            Status::Fail,
+            obj_ref("ZFSVolume", vol),
+            format!("Ready on node {node} in pool {pool}, but its dataset is not there"),
+        );
+        hit.engine = Some(Engine::Zfs);
+        hit.node = Some(node.to_string());
+        hit.evidence = evidence;
+        hits.push(hit);
+    }
+    hits
 }
 
 /// The VG an LVMVolume lives in: `spec.volGroup`, else a literal `vgPattern` (`^lvmvg$`).
