@@ -170,6 +170,11 @@ pub struct CheckArgs {
     /// What you would write in the ticket; taken into account for the Sev suggestion.
     #[arg(long, value_name = "TEXT")]
     pub description: Option<String>,
+    /// Read no container logs. By default `check` reads the last 200 lines (redacted, never
+    /// stored) of unhealthy OpenEBS/Litmus pods and of unhealthy application pods on OpenEBS
+    /// volumes, to quote why they fail.
+    #[arg(long)]
+    pub no_log_tails: bool,
     /// Check engine options.
     #[command(flatten)]
     pub check: CheckOptions,

@@ -99,9 +99,12 @@ pub async fn check(args: CheckArgs) -> Result<i32, Failure> {
         since: std::time::Duration::from_secs(6 * 3600),
         max_log_bytes: 256 * 1024,
         max_bundle_size: u64::MAX,
-        app_logs: false,
+        // The tails of unhealthy application pods on OpenEBS volumes (and chaos targets) too: their
+        // last error lines say whether the volume or the application is at fault.
+        app_logs: !args.no_log_tails,
         concurrency: args.concurrency as usize,
         tails_only: Some(200),
+        logs: !args.no_log_tails,
         page_size: 500,
         args: Vec::new(),
         redaction_disabled_by_user: false,

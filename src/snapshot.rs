@@ -265,6 +265,40 @@ fn quote_line(line: &[u8]) -> String {
     s
 }
 
+/// Error-level lines kept per log: the last ones, enough to say why a container died.
+pub const ERROR_TAIL_LINES: usize = 3;
+/// Only the end of a log is searched for them (a crash's reason is at the end).
+const ERROR_TAIL_WINDOW: usize = 64 * 1024;
+
+/// A line that logs at error level or worse, in the formats OpenEBS, Litmus and common
+/// applications use: `ERROR`/`FATAL` words, logrus/zap `level=error`/`"level":"fatal"`, klog
+/// `E1130`/`F1130` prefixes, `Error:`/`panic:` line starts, and a few kernel/runtime phrases.
+static ERROR_LEVEL: std::sync::LazyLock<Option<Regex>> = std::sync::LazyLock::new(|| {
+    Regex::new(
+        r#"(?m)\b(ERROR|FATAL|PANIC|CRITICAL|Error|Fatal)\b[\]:\s]|level=(error|fatal|panic)|"level":"(error|fatal|panic|dpanic)"|^\s*[EF]\d{4} \d|^\s*(Error|error|panic|fatal|FATAL|ERROR)[:!]|exec format error|Traceback \(most recent call last\)|Segmentation fault|Killed$"#,
+    )
+    .ok()
+});
+
+/// The last [`ERROR_TAIL_LINES`] error-level lines of a log (the kept, already redacted bytes),
+/// oldest first, each trimmed to [`MAX_QUOTED_LINE`].
+pub fn error_tail(text: &[u8]) -> Vec<String> {
+    let Some(re) = ERROR_LEVEL.as_ref() else { return Vec::new() };
+    let mut start = text.len().saturating_sub(ERROR_TAIL_WINDOW);
+    if start > 0 {
+        start = text[start..].iter().position(|&b| b == b'\n').map_or(text.len(), |i| start + i + 1);
+    }
+    let mut lines: Vec<String> = text[start..]
+        .split(|&b| b == b'\n')
+        .rev()
+        .filter(|l| re.is_match(l))
+        .take(ERROR_TAIL_LINES)
+        .map(quote_line)
+        .collect();
+    lines.reverse();
+    lines
+}
+
 /// A resource that could not be collected, as recorded in the bundle.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct CollectionGap {
@@ -283,6 +317,7 @@ pub struct Snapshot {
     events: Vec<EventRecord>,
     logs: BTreeMap<LogKey, LogMeta>,
     log_hits: BTreeMap<LogKey, Vec<PatternHit>>,
+    log_tails: BTreeMap<LogKey, Vec<String>>,
     node_reports: Vec<FrozenValue>,
     gaps: Vec<CollectionGap>,
 }
@@ -331,6 +366,11 @@ impl Snapshot {
     /// Pattern hits in one log (empty when nothing matched).
     pub fn log_hits(&self, key: &LogKey) -> &[PatternHit] {
         self.log_hits.get(key).map_or(&[][..], |v| &v[..])
+    }
+
+    /// The last error-level lines of one log (see [`error_tail`]); empty when none.
+    pub fn error_tail(&self, key: &LogKey) -> &[String] {
+        self.log_tails.get(key).map_or(&[][..], |v| &v[..])
     }
 
     /// All logs with at least one hit.
@@ -382,6 +422,7 @@ pub struct SnapshotBuilder {
     events: Vec<EventRecord>,
     logs: BTreeMap<LogKey, LogMeta>,
     log_hits: BTreeMap<LogKey, Vec<PatternHit>>,
+    log_tails: BTreeMap<LogKey, Vec<String>>,
     node_reports: Vec<FrozenValue>,
     gaps: Vec<CollectionGap>,
     /// Shares strings across every object of this snapshot; dropped by `finish`.
@@ -397,6 +438,7 @@ impl SnapshotBuilder {
             events: Vec::new(),
             logs: BTreeMap::new(),
             log_hits: BTreeMap::new(),
+            log_tails: BTreeMap::new(),
             node_reports: Vec::new(),
             gaps: Vec::new(),
             interner: Interner::default(),
@@ -434,6 +476,16 @@ impl SnapshotBuilder {
         self.logs.insert(key, meta);
     }
 
+    /// Record a log with its pattern hits and its error tail, both read from the kept bytes:
+    /// what the live collector and the bundle reader both call, so they keep the same.
+    pub fn add_log_text(&mut self, key: LogKey, text: &[u8], patterns: &LogPatterns) {
+        let tail = error_tail(text);
+        if !tail.is_empty() {
+            self.log_tails.insert(key.clone(), tail);
+        }
+        self.add_log(key, LogMeta { bytes: text.len() as u64 }, patterns.scan(text));
+    }
+
     /// Add an agent NodeReport.
     pub fn add_node_report(&mut self, report: Value) {
         let frozen = self.interner.freeze(report);
@@ -466,6 +518,7 @@ impl SnapshotBuilder {
             events: self.events,
             logs: self.logs,
             log_hits: self.log_hits,
+            log_tails: self.log_tails,
             node_reports: self.node_reports,
             gaps: self.gaps,
         }
@@ -504,6 +557,24 @@ mod tests {
         assert_eq!(hits[0].count, 2);
         assert_eq!(hits[0].first, "insufficient free pages available PAGES_NEEDED=1024");
         assert_eq!(hits[0].last, "x insufficient pages available");
+    }
+
+    #[test]
+    fn error_tail_keeps_the_last_error_lines_in_order() {
+        let text = b"INFO start\nE1130 12:00:00.1 1 x.go:1] first\nok\ntime=\"t\" level=error msg=\"second\"\n\
+            no error here\nError: invalid config key \"lsiten\"\n2026 ERROR cannot reach db\nINFO bye\n";
+        let tail = error_tail(text);
+        assert_eq!(
+            tail,
+            vec![
+                "time=\"t\" level=error msg=\"second\"".to_string(),
+                "Error: invalid config key \"lsiten\"".into(),
+                "2026 ERROR cannot reach db".into()
+            ]
+        );
+        assert!(error_tail(b"all fine\nno error here\nerrors=0\n").is_empty());
+        let long = [b"x\n".repeat(40_000), b"FATAL at the end\n".to_vec()].concat();
+        assert_eq!(error_tail(&long), vec!["FATAL at the end".to_string()]);
     }
 
     #[test]

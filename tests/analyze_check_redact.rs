@@ -19,7 +19,7 @@ fn analyze_matches_collect_on_every_failure_mode() {
         .unwrap()
         .flatten()
         .map(|e| e.file_name().to_string_lossy().into_owned())
-        .filter(|n| n.starts_with("fm") || n == "demo" || n == "healthy-4x")
+        .filter(|n| n.starts_with("fm") || n.starts_with("class-") || n == "demo" || n == "healthy-4x")
         .collect();
     fixtures.sort();
     assert!(fixtures.len() >= 17, "{fixtures:?}");
@@ -40,9 +40,12 @@ fn analyze_matches_collect_on_every_failure_mode() {
         assert_eq!(stored["findings"], a["findings"], "{name}: stored analysis.json differs");
         let level = a["severity"]["level"].as_u64().unwrap();
         let code = analyzed.status.code().unwrap();
-        if name == "healthy-4x" {
+        if name == "healthy-4x" || name == "class-healthy-noise" {
             assert_eq!(level, 3, "healthy cluster is Sev 3");
             assert_eq!(code, 0);
+        } else if name == "class-app-own-config" {
+            // The application's own crash: a warning at Sev 3, nothing failing.
+            assert_eq!((level, code), (3, 4), "{name}");
         } else {
             assert!(
                 a["findings"].as_array().unwrap().iter().any(|f| f["status"] == "fail"),
@@ -51,6 +54,31 @@ fn analyze_matches_collect_on_every_failure_mode() {
             assert_eq!(code, 3, "{name}: a failed check exits 3");
         }
     }
+}
+
+/// `check` reads the log tails of an unhealthy application pod on an OpenEBS volume and quotes
+/// its last error line; `--no-log-tails` reads none.
+#[test]
+fn live_check_quotes_app_log_tails_unless_turned_off() {
+    let served = Served::start(&fixture("class-app-own-config"), &[]);
+    let kc = served.kc();
+    let crash = |v: &Value| {
+        v["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["check"] == "app-pod-crashloop-openebs-volume")
+            .cloned()
+            .unwrap_or_else(|| panic!("no app crash-loop finding: {v:#}"))
+    };
+    let out = run(&["check", "--kubeconfig", &kc, "-o", "json"]);
+    assert_eq!(out.status.code(), Some(4), "a warning only: {}", texts(&out).1);
+    let f = crash(&json_out(&out));
+    assert_eq!((f["sev"].as_u64(), f["node"].as_str()), (Some(3), Some("node-3")), "{f:#}");
+    assert!(f["evidence"].to_string().contains("invalid config key"), "{f:#}");
+    let off = json_out(&run(&["check", "--kubeconfig", &kc, "-o", "json", "--no-log-tails"]));
+    let f = crash(&off);
+    assert!(!f["evidence"].to_string().contains("previous log"), "{f:#}");
 }
 
 /// `check` against a live (served) cluster, JSON contract and `--fail-on`.

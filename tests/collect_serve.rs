@@ -284,7 +284,7 @@ fn mayastor_rest_state_through_the_service_proxy() {
         manifest["collectors"].as_array().unwrap().iter().find(|c| c["name"] == "mayastor-rest/openebs/volumes");
     assert_eq!(collector.map(|c| c["items"].clone()), Some(Value::from(1201)), "{:#}", manifest["collectors"]);
 
-    // The demo's single-replica volume has no reachable replica: Faulted, Sev 0; its node Offline.
+    // The demo's single-replica volume has no reachable replica: Faulted, Sev 1 (not accessible, nothing shows loss); its node Offline.
     let demo = Served::start(&fixture("demo"), &[]);
     let out = demo.dir.path().join("d.tar.gz");
     let o = demo.collect(&out, &["-o", "json"]);
@@ -301,7 +301,7 @@ fn mayastor_rest_state_through_the_service_proxy() {
     let volume = finding("mayastor-volume-status");
     assert_eq!(
         (volume["sev"].as_u64(), volume["object"]["name"].as_str()),
-        (Some(0), Some("6e9bf08b-0ccf-4a37-a2fd-551a7a7f531f"))
+        (Some(1), Some("6e9bf08b-0ccf-4a37-a2fd-551a7a7f531f"))
     );
     assert!(volume["evidence"].to_string().contains("Faulted"), "{volume:#}");
     let node = finding("mayastor-io-engine-node-status");

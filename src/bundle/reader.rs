@@ -13,7 +13,7 @@ use serde_json::Value;
 
 use super::BundleError;
 use super::layout::{self, Entry};
-use crate::snapshot::{LogMeta, LogPatterns, Snapshot, SnapshotBuilder, SnapshotMeta, Source};
+use crate::snapshot::{LogPatterns, Snapshot, SnapshotBuilder, SnapshotMeta, Source};
 
 /// Deepest directory nesting we follow in an unpacked bundle (guards against loops).
 const MAX_DEPTH: usize = 16;
@@ -185,10 +185,7 @@ pub fn read_bundle(path: &Path, patterns: &LogPatterns) -> Result<Snapshot, Bund
                 Ok(items) => items.into_iter().for_each(|item| builder.add_object(&resource_id, item)),
                 Err(reason) => builder.add_gap(rel, format!("unreadable in bundle: {reason}")),
             },
-            Entry::Log(key) => {
-                let hits = patterns.scan(&data);
-                builder.add_log(key, LogMeta { bytes: data.len() as u64 }, hits);
-            }
+            Entry::Log(key) => builder.add_log_text(key, &data, patterns),
             Entry::NodeReport { .. } => match serde_json::from_slice::<Value>(&data) {
                 Ok(report) => builder.add_node_report(report),
                 Err(e) => builder.add_gap(rel, format!("unreadable in bundle: {e}")),

@@ -26,14 +26,26 @@ pub struct Hit {
     pub evidence: Vec<String>,
     /// A Sev the analyzer decided (e.g. per value), overriding the check's.
     pub sev: Option<u8>,
-    /// The node the object is on or about, when the analyzer knows.
+    /// The node the object is on or about, when the analyzer knows; otherwise the engine derives
+    /// it from the object ([`node_of`]).
     pub node: Option<String>,
+    /// A rubric row the analyzer decided (with `sev`), overriding the check's.
+    pub rubric: Option<String>,
 }
 
 impl Hit {
     /// A hit with the given status on an object.
     pub fn new(status: Status, object: ObjectRef, detail: impl Into<String>) -> Hit {
-        Hit { status, object, engine: None, detail: detail.into(), evidence: Vec::new(), sev: None, node: None }
+        Hit {
+            status,
+            object,
+            engine: None,
+            detail: detail.into(),
+            evidence: Vec::new(),
+            sev: None,
+            node: None,
+            rubric: None,
+        }
     }
 }
 
@@ -259,6 +271,8 @@ pub fn run(set: &CheckSet, snap: &Snapshot) -> Vec<Finding> {
                 Status::Warn => meta.warn_sev.unwrap_or(meta.sev),
                 _ => meta.sev,
             });
+            let rubric = rubric_for(sev, hit.rubric.as_deref(), meta.rubric.as_deref());
+            let node = hit.node.clone().or_else(|| node_of(&ctx, &hit.object));
             let mut f = Finding {
                 check: meta.id.clone(),
                 title: meta.title.clone(),
@@ -270,8 +284,8 @@ pub fn run(set: &CheckSet, snap: &Snapshot) -> Vec<Finding> {
                 evidence: hit.evidence,
                 remediation: meta.remediation.trim().to_string(),
                 docs: meta.docs.clone(),
-                node: hit.node,
-                rubric: meta.rubric.clone(),
+                node,
+                rubric,
             };
             f.message = render(&meta.message, &f, &hit.detail);
             findings.push(f);
@@ -287,6 +301,113 @@ pub fn run(set: &CheckSet, snap: &Snapshot) -> Vec<Finding> {
         (a.sev, a.status, &a.check, &a.object, &a.message).cmp(&(b.sev, b.status, &b.check, &b.object, &b.message))
     });
     findings
+}
+
+/// The rubric row of a finding: the analyzer's, else the check's when it agrees with the Sev the
+/// finding got (a warning at `warn_sev`, a per-value Sev), else the row of that Sev (`1`, `2`, `3`).
+/// Rows 0(a)–0(d) are only ever named, never guessed.
+pub fn rubric_for(sev: u8, hit: Option<&str>, check: Option<&str>) -> Option<String> {
+    if let Some(r) = hit {
+        return Some(r.to_string());
+    }
+    match check {
+        None => None,
+        Some(r) if rubric_sev(r) == Some(sev) || sev == 0 => Some(r.to_string()),
+        Some(_) => Some(sev.to_string()),
+    }
+}
+
+/// The Sev a rubric row stands for (`0a` → 0, `2` → 2); `None` for anything else.
+pub fn rubric_sev(row: &str) -> Option<u8> {
+    match row {
+        "0a" | "0b" | "0c" | "0d" => Some(0),
+        "1" => Some(1),
+        "2" => Some(2),
+        "3" => Some(3),
+        _ => None,
+    }
+}
+
+/// Fields that name the node a custom resource lives on, in the engines' own words.
+const NODE_FIELDS: &[&str] = &[
+    "spec.node",
+    "spec.hostName",
+    "spec.ownerNodeID",
+    "spec.nodeAttributes.nodeName",
+    "spec.nodeName",
+    "state.node",
+    "state.target.node",
+    "status.nodeName",
+];
+
+/// The node a finding's object is on or about: a pod's `spec.nodeName`, the node itself, a PV's
+/// nodeAffinity host, a PVC's PV (or the pod using it), a VolumeAttachment's node, a custom
+/// resource's own node field, a Mayastor volume's target or first replica node.
+pub fn node_of(ctx: &Ctx<'_>, o: &ObjectRef) -> Option<String> {
+    let some = |s: &str| (!s.is_empty()).then(|| s.to_string());
+    match o.kind.as_str() {
+        "Pod" => ctx.pod(&o.namespace, &o.name).and_then(|p| some(p.node)),
+        "Node" | "CSINode" | "LVMNode" | "ZFSNode" | "IoEngineNode" => some(&o.name),
+        "PersistentVolume" => ctx.snap.get("persistentvolumes", "", &o.name).and_then(pv_node),
+        "PersistentVolumeClaim" => {
+            let pvc = ctx.snap.get("persistentvolumeclaims", &o.namespace, &o.name)?;
+            ctx.snap.get("persistentvolumes", "", str_at(pvc, "spec.volumeName")).and_then(pv_node).or_else(|| {
+                ctx.pods
+                    .iter()
+                    .find(|p| p.ns == o.namespace && !p.node.is_empty() && p.volumes.iter().any(|(c, _)| c == &o.name))
+                    .map(|p| p.node.to_string())
+            })
+        }
+        "VolumeAttachment" => ctx
+            .snap
+            .get("volumeattachments.storage.k8s.io", "", &o.name)
+            .and_then(|va| some(str_at(va, "spec.nodeName"))),
+        "Deployment" | "StatefulSet" | "DaemonSet" | "Namespace" | "StorageClass" | "CSIDriver" | "Event" => None,
+        _ => {
+            let obj = ctx.snap.resource_ids().filter(|rid| rid.contains('.')).find_map(|rid| {
+                ctx.snap.objects(rid).iter().find(|x| {
+                    meta_str(*x, "name") == o.name
+                        && meta_str(*x, "namespace") == o.namespace
+                        && x.get("kind").and_then(FrozenValue::as_str).is_none_or(|k| k == o.kind)
+                })
+            })?;
+            NODE_FIELDS.iter().find_map(|f| some(str_at(obj, f))).or_else(|| {
+                // A Mayastor volume without a target: the node of its first replica.
+                path(obj, "state.replica_topology").and_then(FrozenValue::as_object).and_then(|m| {
+                    m.iter().find_map(|(_, r)| r.get("node").and_then(FrozenValue::as_str).and_then(some))
+                })
+            })
+        }
+    }
+}
+
+/// The node a local/pinned PV is bound to by its nodeAffinity (hostname or OpenEBS node label).
+pub fn pv_node(pv: &FrozenValue) -> Option<String> {
+    pv_pinned_nodes(pv).into_iter().next().map(str::to_string)
+}
+
+/// Every node a PV's required nodeAffinity pins it to (`In` on a hostname or OpenEBS node key).
+pub fn pv_pinned_nodes(pv: &FrozenValue) -> Vec<&str> {
+    let mut pinned = Vec::new();
+    for term in
+        path(pv, "spec.nodeAffinity.required.nodeSelectorTerms").and_then(FrozenValue::as_array).into_iter().flatten()
+    {
+        for expr in term.get("matchExpressions").and_then(FrozenValue::as_array).into_iter().flatten() {
+            let key = str_at(expr, "key");
+            if str_at(expr, "operator") == "In"
+                && (key == "kubernetes.io/hostname" || key.starts_with("openebs.io/node"))
+            {
+                pinned.extend(
+                    expr.get("values")
+                        .and_then(FrozenValue::as_array)
+                        .into_iter()
+                        .flatten()
+                        .filter_map(FrozenValue::as_str),
+                );
+            }
+        }
+    }
+    pinned
 }
 
 fn strip_uid(o: &ObjectRef) -> ObjectRef {

@@ -171,6 +171,32 @@ fn validate(span: &Span<'_>, meta: &CheckMeta, analyzer: &Analyzer) -> Result<()
     if meta.sev > 3 || meta.warn_sev.is_some_and(|s| s > 3) {
         return Err(span.error("sev", format!("check `{id}`: expected sev and warn_sev between 0 and 3")));
     }
+    let rows = |r: &str| super::engine::rubric_sev(r).is_some();
+    if let Some(r) = meta.rubric.as_deref().filter(|r| !rows(r)) {
+        return Err(span.error(
+            "rubric",
+            format!("check `{id}`: unknown rubric row `{r}`: expected one of 0a, 0b, 0c, 0d, 1, 2, 3 (domain.md §4.0)"),
+        ));
+    }
+    if let Some(r) = meta.rubric.as_deref()
+        && super::engine::rubric_sev(r) != Some(meta.sev)
+    {
+        return Err(span.error(
+            "rubric",
+            format!("check `{id}`: rubric row `{r}` contradicts sev {}: expected the sev of the row", meta.sev),
+        ));
+    }
+    let extra_rows: Vec<&String> = match analyzer {
+        Analyzer::CrStatus(p) => p.rubric_by_value.values().map(|r| &r.0).collect(),
+        Analyzer::Chaos(p) => p.degraded_rubric.iter().collect(),
+        _ => Vec::new(),
+    };
+    if let Some(r) = extra_rows.into_iter().find(|r| !rows(r)) {
+        return Err(span.error(
+            r,
+            format!("check `{id}`: unknown rubric row `{r}`: expected one of 0a, 0b, 0c, 0d, 1, 2, 3 (domain.md §4.0)"),
+        ));
+    }
     if Engine::from_id(&meta.engine).is_none() && !CROSS_ENGINE.contains(&meta.engine.as_str()) {
         let known: Vec<&str> = Engine::ALL.iter().map(|e| e.id()).chain(CROSS_ENGINE.iter().copied()).collect();
         return Err(span.error(
@@ -213,9 +239,22 @@ fn validate(span: &Span<'_>, meta: &CheckMeta, analyzer: &Analyzer) -> Result<()
     Ok(())
 }
 
-/// Every `unless` must name a check of the set.
+/// Every `unless` must name a check of the set, every `with_log_hits` a log-pattern check.
 pub fn validate_references(checks: &[Check]) -> Result<(), CheckLoadError> {
     for c in checks {
+        if let Analyzer::PodHealth(p) = &c.analyzer
+            && let Some(bad) = p
+                .with_log_hits
+                .iter()
+                .find(|id| !checks.iter().any(|x| &x.meta.id == *id && matches!(x.analyzer, Analyzer::LogPattern(_))))
+        {
+            let (file, line) = c.origin.rsplit_once(':').unwrap_or((&c.origin, "1"));
+            return Err(invalid(
+                file,
+                line.parse().unwrap_or(1),
+                format!("check `{}`: `with_log_hits` names `{bad}`: expected the id of a log-pattern check", c.meta.id),
+            ));
+        }
         for other in &c.meta.unless {
             if !checks.iter().any(|x| &x.meta.id == other) {
                 let (file, line) = c.origin.rsplit_once(':').unwrap_or((&c.origin, "1"));
@@ -302,6 +341,23 @@ mod tests {
         assert!(e.starts_with("bad.yaml:15: check `b`: expected sev"), "{e}");
         let dup = format!("{GOOD}{GOOD}");
         assert!(err(&dup).contains("duplicate check id `a`"));
+    }
+
+    #[test]
+    fn rubric_rows_are_validated_against_the_sev() {
+        let e = err(&GOOD.replace("  sev: 1\n", "  sev: 1\n  rubric: 0e\n"));
+        assert!(e.starts_with("bad.yaml:7: check `a`: unknown rubric row `0e`: expected one of 0a"), "{e}");
+        let e = err(&GOOD.replace("  sev: 1\n", "  sev: 1\n  rubric: 0a\n"));
+        assert!(e.starts_with("bad.yaml:7: check `a`: rubric row `0a` contradicts sev 1"), "{e}");
+        assert!(parse_file("ok.yaml", &GOOD.replace("  sev: 1\n", "  sev: 1\n  rubric: '1'\n")).is_ok());
+    }
+
+    #[test]
+    fn every_builtin_check_names_its_rubric_row() {
+        let set = CheckSet::builtin().unwrap();
+        let missing: Vec<&str> =
+            set.checks().iter().filter(|c| c.meta.rubric.is_none()).map(|c| c.meta.id.as_str()).collect();
+        assert!(missing.is_empty(), "checks without rubric: {missing:?}");
     }
 
     #[test]

@@ -12,6 +12,8 @@ pub mod model;
 
 #[cfg(test)]
 mod tests_fm;
+#[cfg(test)]
+mod tests_classes;
 
 use serde::{Deserialize, Serialize};
 

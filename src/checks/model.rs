@@ -39,8 +39,8 @@ pub struct CheckMeta {
     #[serde(default)]
     pub unless: Vec<String>,
     /// Severity-rubric row (`0a`, `0b`, `0c`, `0d`, `1`, `2`, `3`) a failure of this check falls
-    /// under; the diagnosis layer starts from it.
-    #[serde(default)]
+    /// under; the diagnosis layer starts from it. `1`, `2`, `3` may be written as numbers.
+    #[serde(default, deserialize_with = "optional_row")]
     pub rubric: Option<String>,
 }
 
@@ -81,6 +81,10 @@ pub enum Analyzer {
     Webhook(Webhook),
     /// Failing probes in the agent's NodeReports.
     NodeReport(NodeReportParams),
+    /// Litmus runs: engines whose runner never started, faults left in place.
+    Chaos(Chaos),
+    /// An engine's own inventory against the volumes it reports Ready (LVs missing on a node).
+    VolumeInventory(VolumeInventory),
 }
 
 impl Analyzer {
@@ -100,6 +104,8 @@ impl Analyzer {
             Analyzer::Capacity(_) => "capacity",
             Analyzer::Webhook(_) => "webhook",
             Analyzer::NodeReport(_) => "node-report",
+            Analyzer::Chaos(_) => "chaos",
+            Analyzer::VolumeInventory(_) => "volume-inventory",
         }
     }
 }
@@ -122,6 +128,29 @@ impl<'de> Deserialize<'de> for Pattern {
             serde::de::Error::custom(format!("bad regex `{src}`: expected a valid regular expression ({first})"))
         })
     }
+}
+
+/// A rubric row as written in YAML: `0a` or a bare number (`1`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Row(pub String);
+
+impl<'de> Deserialize<'de> for Row {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Row, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Raw {
+            Text(String),
+            Number(u64),
+        }
+        Ok(Row(match Raw::deserialize(d)? {
+            Raw::Text(s) => s,
+            Raw::Number(n) => n.to_string(),
+        }))
+    }
+}
+
+fn optional_row<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    Ok(Option::<Row>::deserialize(d)?.map(|r| r.0))
 }
 
 /// A duration written `30s`, `5m`, `2h`, `1d` (the same forms as on the command line).
@@ -209,6 +238,14 @@ pub struct PodHealth {
     /// For `init-stuck`: init container name regex.
     #[serde(default)]
     pub init_container: Option<Pattern>,
+    /// Report as a warning, not a failure: the condition alone does not show the check's
+    /// subject is at fault (an application's own crash on a healthy volume).
+    #[serde(default)]
+    pub warn_only: bool,
+    /// Only pods whose logs matched one of these `log-pattern` checks (by id): a crash loop
+    /// explained by what the container said (e.g. I/O errors on its volume).
+    #[serde(default)]
+    pub with_log_hits: Vec<String>,
 }
 
 /// Parameters of `workload-ready`.
@@ -240,6 +277,10 @@ pub struct CrStatus {
     /// Sev per value, overriding the check's sev (e.g. `FAULTED: 0`).
     #[serde(default)]
     pub sev_by_value: BTreeMap<String, u8>,
+    /// Rubric row per value, overriding the check's row and setting the Sev it stands for
+    /// (e.g. `FAULTED: 0a`).
+    #[serde(default)]
+    pub rubric_by_value: BTreeMap<String, Row>,
     /// Other fields that must equal these values for the check to apply.
     #[serde(default, rename = "where")]
     pub where_fields: BTreeMap<String, String>,
@@ -471,4 +512,55 @@ pub struct Escalation {
     pub message_regex: Option<Pattern>,
     /// The raised Sev.
     pub sev: u8,
+}
+
+/// What `chaos` looks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ChaosCheck {
+    /// A ChaosEngine that should run (`engineState: active`, status `initialized` or empty) but
+    /// has no runner pod after `min_age`.
+    EngineNoRunner,
+    /// A ChaosResult whose fault was injected and not reverted (a target still `injected` after the
+    /// run ended, or a revert error code); fails when a target workload is crash-looping or not
+    /// ready, warns otherwise.
+    NotReverted,
+}
+
+/// Parameters of `chaos`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Chaos {
+    /// What to look for.
+    pub check: ChaosCheck,
+    /// For `engine-no-runner`: how long an engine may wait for its runner (default 5m).
+    #[serde(default)]
+    pub min_age: Option<Dur>,
+    /// Sev when the not-reverted fault's targets are degraded (`not-reverted`; the check's sev
+    /// applies otherwise).
+    #[serde(default)]
+    pub degraded_sev: Option<u8>,
+    /// Rubric row with `degraded_sev`.
+    #[serde(default, deserialize_with = "optional_row")]
+    pub degraded_rubric: Option<String>,
+}
+
+/// Where `volume-inventory` compares.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum InventorySource {
+    /// `LVMVolume`s Ready on a node against that node's `LVMNode.volumeGroups[].lvCount` (and the
+    /// VG being listed at all).
+    LvmLv,
+    /// `ZFSVolume`s Ready on a node whose pool the node's `ZFSNode.pools` no longer lists, or whose
+    /// pods' mount errors say the dataset does not exist.
+    ZfsDataset,
+}
+
+/// Parameters of `volume-inventory`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VolumeInventory {
+    /// What to compare.
+    pub source: InventorySource,
 }

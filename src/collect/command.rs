@@ -131,6 +131,7 @@ pub async fn run(args: CollectArgs) -> Result<i32, Failure> {
         app_logs: args.app_logs,
         concurrency: args.concurrency as usize,
         tails_only: None,
+        logs: true,
         page_size: args.page_size as usize,
         args: std::env::args().skip(1).collect(),
         redaction_disabled_by_user: args.no_redact,

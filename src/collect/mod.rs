@@ -36,7 +36,7 @@ use crate::inventory::{self, AGENT_GROUP};
 use crate::redact::{RedactionReport, Redactor, dropped_file_note};
 use crate::resources::{self, BUILTINS, BuiltinResource, Scope};
 use crate::serve::selector::LabelSelector;
-use crate::snapshot::{LogKey, LogMeta, LogPatterns, Snapshot, SnapshotBuilder, SnapshotMeta, Source, meta_str};
+use crate::snapshot::{LogKey, LogPatterns, Snapshot, SnapshotBuilder, SnapshotMeta, Source, meta_str};
 use logs::{FetchedLog, LogJob};
 use manifest::{CollectorStatus, Manifest, RedactionSummary, Skip, Truncation};
 use sink::BundleSink;
@@ -56,6 +56,8 @@ pub struct CollectOptions {
     pub concurrency: usize,
     /// `check` mode: no bundle; logs only as tails of unhealthy component pods.
     pub tails_only: Option<u64>,
+    /// Read container logs at all (`check --no-log-tails` turns them off).
+    pub logs: bool,
     /// Items per list page.
     pub page_size: usize,
     /// Arguments for the manifest.
@@ -781,6 +783,9 @@ fn log_jobs(
     pvs: &[FrozenValue],
     scs: &[FrozenValue],
 ) -> Vec<LogJob> {
+    if !opts.logs {
+        return Vec::new();
+    }
     let claims = openebs_claims(pvcs, pvs, scs);
     let mut jobs = Vec::new();
     for pod in pods {
@@ -944,8 +949,7 @@ async fn collect_logs(run: &mut Run<'_>, jobs: Vec<LogJob>) -> Result<(), Collec
                 ok += 1;
                 run.logs += 1;
                 run.report.merge(log.report);
-                let hits = run.patterns.scan(&log.data);
-                run.builder.add_log(log.key, LogMeta { bytes: log.data.len() as u64 }, hits);
+                run.builder.add_log_text(log.key, &log.data, &run.patterns);
                 run.write(rel, log.data).await?;
             }
         }

@@ -84,6 +84,18 @@ pub fn event_pattern(p: &EventPattern, ctx: &Ctx<'_>) -> Vec<Hit> {
             }
             _ => clip(&format!("{} (x{total}): {}", events[0].reason, events[0].message)),
         };
+        // A mount/attach failure: say what the pod's node lacks for its volume.
+        if object.kind == "Pod"
+            && events
+                .iter()
+                .any(|e| matches!(e.reason.as_str(), "FailedMount" | "FailedAttachVolume" | "FailedMapVolume"))
+            && let Some(pod) = ctx.pod(&object.namespace, &object.name)
+            && let Some(vol_engine) = pod.volume_engine()
+            && !pod.node.is_empty()
+        {
+            let text: String = events.iter().map(|e| e.message.as_str()).collect::<Vec<_>>().join("\n");
+            evidence.extend(super::volumes::node_lacks(ctx, pod.node, vol_engine, &text));
+        }
         let mut hit = Hit::new(Status::Fail, object, detail);
         hit.engine = engine;
         hit.evidence = evidence;

@@ -1,6 +1,7 @@
 //! Analyzer kinds: small typed functions from a check's parameters and the shared [`Ctx`] to
 //! [`Hit`]s. One file per family of kinds.
 
+pub mod chaos;
 pub mod events;
 pub mod nodes;
 pub mod pods;
@@ -30,6 +31,8 @@ pub fn run(analyzer: &Analyzer, check_id: &str, ctx: &Ctx<'_>) -> Vec<Hit> {
         Analyzer::VolumePath(p) => volumes::volume_path(p, ctx),
         Analyzer::CsiRegistration(p) => volumes::csi_registration(p, ctx),
         Analyzer::Webhook(p) => volumes::webhook(p, ctx),
+        Analyzer::Chaos(p) => chaos::chaos(p, ctx),
+        Analyzer::VolumeInventory(p) => volumes::volume_inventory(p, ctx),
     }
 }
 

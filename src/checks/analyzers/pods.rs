@@ -10,7 +10,7 @@ use crate::checks::Status;
 use crate::checks::engine::{Ctx, Hit, PodInfo, component_matches, obj_ref, pod_matches, str_at};
 use crate::checks::model::{PodCondition, PodHealth, WorkloadReady};
 use crate::inventory::classify_pod;
-use crate::snapshot::path;
+use crate::snapshot::{LogKey, path};
 
 struct Container<'v> {
     name: &'v str,
@@ -69,6 +69,44 @@ fn describe(c: &Container<'_>) -> String {
     super::clip(&s)
 }
 
+/// The last error-level lines of a container's log, quoted: the previous instance's log first
+/// (why it died), else the current one (a container that failed without restarting).
+pub fn log_tail_evidence(ctx: &Ctx<'_>, pod: &PodInfo<'_>, container: &str) -> Vec<String> {
+    for previous in [true, false] {
+        let key = LogKey {
+            namespace: pod.ns.to_string(),
+            pod: pod.name.to_string(),
+            container: container.to_string(),
+            previous,
+        };
+        let tail = ctx.snap.error_tail(&key);
+        if !tail.is_empty() {
+            let which = if previous { "previous log" } else { "log" };
+            return tail.iter().map(|l| super::clip(&format!("container {container}, {which}: «{l}»"))).collect();
+        }
+    }
+    Vec::new()
+}
+
+/// The lines of a pod's logs that matched the given log-pattern checks, quoted.
+fn log_hits_of(ctx: &Ctx<'_>, pod: &PodInfo<'_>, checks: &[String]) -> Vec<String> {
+    let mut out = Vec::new();
+    for (key, hits) in ctx.snap.all_log_hits().iter().filter(|(k, _)| k.namespace == pod.ns && k.pod == pod.name) {
+        for h in hits.iter().filter(|h| checks.contains(&h.pattern)) {
+            let which = if key.previous { "previous log" } else { "log" };
+            out.push(super::clip(&format!(
+                "container {}, {which}: {} line(s) like «{}» ({})",
+                key.container, h.count, h.last, h.pattern
+            )));
+        }
+    }
+    out
+}
+
+fn with_tail(ctx: &Ctx<'_>, pod: &PodInfo<'_>, c: &Container<'_>) -> Vec<String> {
+    std::iter::once(describe(c)).chain(log_tail_evidence(ctx, pod, c.name)).collect()
+}
+
 fn is_scheduled(pod: &FrozenValue) -> bool {
     let cond = path(pod, "status.conditions")
         .and_then(FrozenValue::as_array)
@@ -83,8 +121,22 @@ fn is_scheduled(pod: &FrozenValue) -> bool {
 pub fn pod_health(p: &PodHealth, ctx: &Ctx<'_>) -> Vec<Hit> {
     let mut hits = Vec::new();
     for pod in ctx.pods.iter().filter(|pod| pod_matches(&p.select, pod)) {
-        if let Some(hit) = check_pod(p, ctx, pod) {
-            hits.push(Hit { engine: pod.engine(), ..hit });
+        if let Some(mut hit) = check_pod(p, ctx, pod) {
+            if !p.with_log_hits.is_empty() {
+                let said = log_hits_of(ctx, pod, &p.with_log_hits);
+                if said.is_empty() {
+                    continue;
+                }
+                hit.evidence.extend(said);
+            }
+            if p.warn_only {
+                hit.status = Status::Warn;
+            }
+            hit.engine = pod.engine();
+            if !pod.node.is_empty() {
+                hit.node = Some(pod.node.to_string());
+            }
+            hits.push(hit);
         }
     }
     hits
@@ -109,15 +161,15 @@ fn check_pod(p: &PodHealth, ctx: &Ctx<'_>, pod: &PodInfo<'_>) -> Option<Hit> {
                 })
                 .collect();
             let first = bad.first()?;
-            hit(
-                Status::Fail,
-                format!("{} is crash-looping ({} restarts)", label(first), restarts(first)),
-                bad.iter().map(|c| describe(c)).collect(),
-            )
+            let mut evidence: Vec<String> = bad.iter().map(|c| describe(c)).collect();
+            for c in &bad {
+                evidence.extend(log_tail_evidence(ctx, pod, c.name));
+            }
+            hit(Status::Fail, format!("{} is crash-looping ({} restarts)", label(first), restarts(first)), evidence)
         }
         PodCondition::OomKilled => {
             let c = cs.iter().find(|c| termination(c).is_some_and(|(_, r, _)| r == "OOMKilled"))?;
-            hit(Status::Fail, format!("{} was OOMKilled ({} restarts)", label(c), restarts(c)), vec![describe(c)])
+            hit(Status::Fail, format!("{} was OOMKilled ({} restarts)", label(c), restarts(c)), with_tail(ctx, pod, c))
         }
         PodCondition::ImagePull => {
             let c = cs.iter().find(|c| {
@@ -132,7 +184,7 @@ fn check_pod(p: &PodHealth, ctx: &Ctx<'_>, pod: &PodInfo<'_>) -> Option<Hit> {
         PodCondition::ExitCode => {
             let c = cs.iter().find(|c| termination(c).is_some_and(|(code, _, _)| p.exit_codes.contains(&code)))?;
             let code = termination(c).map_or(0, |t| t.0);
-            hit(Status::Fail, format!("{} exited with code {code}", label(c)), vec![describe(c)])
+            hit(Status::Fail, format!("{} exited with code {code}", label(c)), with_tail(ctx, pod, c))
         }
         PodCondition::Restarts => {
             let min = p.min_restarts.unwrap_or(5);
@@ -144,7 +196,7 @@ fn check_pod(p: &PodHealth, ctx: &Ctx<'_>, pod: &PodInfo<'_>) -> Option<Hit> {
             hit(
                 Status::Warn,
                 format!("{} restarted {} times, last within {}", label(c), restarts(c), human(within)),
-                vec![describe(c)],
+                with_tail(ctx, pod, c),
             )
         }
         PodCondition::Pending => {
@@ -189,7 +241,7 @@ fn check_pod(p: &PodHealth, ctx: &Ctx<'_>, pod: &PodInfo<'_>) -> Option<Hit> {
                         .is_some_and(|t| t.get("exitCode").and_then(FrozenValue::as_i64).unwrap_or(0) != 0)
             });
             match c {
-                Some(c) => hit(Status::Fail, format!("{} failed", label(c)), vec![describe(c)]),
+                Some(c) => hit(Status::Fail, format!("{} failed", label(c)), with_tail(ctx, pod, c)),
                 None if phase == "Failed" => hit(
                     Status::Fail,
                     format!("pod Failed: {}", text_at(pod.obj, "status.reason")),

@@ -56,6 +56,10 @@ pub fn cr_status(p: &CrStatus, ctx: &Ctx<'_>) -> Vec<Hit> {
         let mut hit = Hit::new(status, obj_ref(&kind_of(&p.resource), obj), detail);
         hit.engine = engine_of(&p.resource, obj);
         hit.sev = p.sev_by_value.get(&value).copied();
+        if let Some(row) = p.rubric_by_value.get(&value) {
+            hit.sev = crate::checks::engine::rubric_sev(&row.0);
+            hit.rubric = Some(row.0.clone());
+        }
         hit.evidence =
             std::iter::once(format!("{}: {shown}", p.field)).chain(evidence_fields(obj, &p.evidence)).collect();
         for (f, want) in &p.where_fields {

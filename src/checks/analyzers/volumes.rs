@@ -4,9 +4,11 @@ use std::collections::BTreeSet;
 
 use crate::frozen::FrozenValue;
 
-use super::{age, human, quote_event, recent};
-use crate::checks::engine::{Ctx, Hit, obj_ref, str_at};
-use crate::checks::model::{CsiCheck, CsiRegistration, VolumeCheck, VolumePath, Webhook};
+use super::{age, human, quote_event, recent, text_at};
+use crate::checks::engine::{Ctx, Hit, obj_ref, pv_pinned_nodes, str_at};
+use crate::checks::model::{
+    CsiCheck, CsiRegistration, InventorySource, VolumeCheck, VolumeInventory, VolumePath, Webhook,
+};
 use crate::checks::{ObjectRef, Status};
 use crate::inventory::{Engine, engine_for_driver, engine_for_pv};
 use crate::snapshot::{meta_str, path};
@@ -104,9 +106,84 @@ fn mount_failure(p: &VolumePath, ctx: &Ctx<'_>) -> Vec<Hit> {
         hit.engine = Some(engine);
         hit.evidence = events.iter().take(3).map(|e| quote_event(e)).collect();
         hit.evidence.push(format!("OpenEBS ({}) claims: {}", engine.id(), vols.join(", ")));
+        if !pod.node.is_empty() {
+            hit.node = Some(pod.node.to_string());
+            let text: String = events.iter().map(|e| e.message.as_str()).collect::<Vec<_>>().join("\n");
+            hit.evidence.extend(node_lacks(ctx, pod.node, engine, &text));
+        }
         hits.push(hit);
     }
     hits
+}
+
+/// Kernel modules a mount/attach error names, with the words that name them.
+static MODULE_HINTS: &[(&str, &str)] = &[
+    ("nvme_tcp", "nvme_tcp"),
+    ("nvme-tcp", "nvme_tcp"),
+    ("nvme_fabrics", "nvme_fabrics"),
+    ("iSCSI driver not found", "iscsi_tcp"),
+    ("iscsi_tcp", "iscsi_tcp"),
+    ("dm_thin_pool", "dm_thin_pool"),
+    ("dm-thin-pool", "dm_thin_pool"),
+    ("modprobe zfs", "zfs"),
+];
+
+/// What a node lacks for a volume of `engine`: its CSINode not listing the driver, failing agent
+/// probes, the Mayastor io-engine node offline or its pod not ready, the node not Ready, a kernel
+/// module the error text names.
+pub fn node_lacks(ctx: &Ctx<'_>, node: &str, engine: Engine, error_text: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    if let Some(n) = ctx.snap.get("nodes", "", node) {
+        let ready = items(n, "status.conditions").find(|c| str_at(c, "type") == "Ready");
+        if let Some(c) = ready.filter(|c| str_at(c, "status") != "True") {
+            out.push(format!(
+                "node {node}: Ready={} since {} ({})",
+                str_at(c, "status"),
+                str_at(c, "lastTransitionTime"),
+                str_at(c, "reason")
+            ));
+        }
+    }
+    if let (Some(driver), Some(cn)) = (csi_driver(engine), ctx.snap.get("csinodes.storage.k8s.io", "", node))
+        && !csinode_drivers(cn).contains(driver)
+    {
+        out.push(format!("node {node}: CSINode does not list driver {driver} (node plugin not registered)"));
+    }
+    for report in
+        ctx.snap.node_reports().iter().filter(|r| str_at(r, "spec.nodeName") == node || meta_str(*r, "name") == node)
+    {
+        for probe in items(report, "status.probes").filter(|p| matches!(str_at(p, "status"), "fail" | "warn")) {
+            out.push(super::clip(&format!(
+                "node {node}: NodeReport probe {} {}: {}",
+                str_at(probe, "id"),
+                str_at(probe, "status"),
+                str_at(probe, "message")
+            )));
+        }
+    }
+    if engine == Engine::Mayastor {
+        if let Some(n) = ctx.snap.get("nodes.rest.mayastor.openebs.io", "", node)
+            && str_at(n, "state.status") != "Online"
+        {
+            out.push(format!(
+                "node {node}: io-engine node is {} in the Mayastor control plane",
+                text_at(n, "state.status")
+            ));
+        }
+        for pod in
+            ctx.pods.iter().filter(|p| p.node == node && p.component.as_ref().is_some_and(|c| c.name == "io-engine"))
+        {
+            if !all_ready(pod.obj) {
+                out.push(format!("node {node}: io-engine pod {}/{} is not ready", pod.ns, pod.name));
+            }
+        }
+    }
+    let mut named: Vec<&str> = MODULE_HINTS.iter().filter(|(w, _)| error_text.contains(w)).map(|(_, m)| *m).collect();
+    named.dedup();
+    for m in named {
+        out.push(format!("node {node}: the error names kernel module {m}; check it is loaded (lsmod | grep {m})"));
+    }
+    out
 }
 
 fn all_ready(pod: &FrozenValue) -> bool {
@@ -150,17 +227,7 @@ fn pv_node_gone(p: &VolumePath, ctx: &Ctx<'_>) -> Vec<Hit> {
         if !engine_wanted(&p.engines, engine) || str_at(pv, "status.phase") != "Bound" {
             continue;
         }
-        let mut pinned: Vec<&str> = Vec::new();
-        for term in items(pv, "spec.nodeAffinity.required.nodeSelectorTerms") {
-            for expr in items(term, "matchExpressions") {
-                let key = str_at(expr, "key");
-                if str_at(expr, "operator") == "In"
-                    && (key == "kubernetes.io/hostname" || key.starts_with("openebs.io/node"))
-                {
-                    pinned.extend(items(expr, "values").filter_map(FrozenValue::as_str));
-                }
-            }
-        }
+        let pinned = pv_pinned_nodes(pv);
         if pinned.is_empty() || pinned.iter().any(|n| ctx.node_names.contains(*n)) {
             continue;
         }
@@ -171,6 +238,7 @@ fn pv_node_gone(p: &VolumePath, ctx: &Ctx<'_>) -> Vec<Hit> {
             format!("pinned to node {} which no longer exists (claim {claim})", pinned.join(", ")),
         );
         hit.engine = Some(engine);
+        hit.node = pinned.first().map(|n| n.to_string());
         hit.evidence = vec![
             format!("spec.nodeAffinity: kubernetes.io/hostname in [{}]", pinned.join(", ")),
             format!(
@@ -325,6 +393,157 @@ pub fn webhook(p: &Webhook, ctx: &Ctx<'_>) -> Vec<Hit> {
                 hit.evidence = vec![detail, format!("failurePolicy: {}", str_at(wh, "failurePolicy"))];
                 hits.push(hit);
             }
+        }
+    }
+    hits
+}
+
+/// Run `volume-inventory`.
+pub fn volume_inventory(p: &VolumeInventory, ctx: &Ctx<'_>) -> Vec<Hit> {
+    match p.source {
+        InventorySource::LvmLv => lvm_lv_missing(ctx),
+        InventorySource::ZfsDataset => zfs_dataset_missing(ctx),
+    }
+}
+
+/// Pods using the claim bound to PV `pv_name`, with their Warning FailedMount events.
+fn consumers_mount_errors<'a>(ctx: &'a Ctx<'_>, pv_name: &str) -> Vec<(String, &'a crate::snapshot::EventRecord)> {
+    let Some(pv) = ctx.snap.get("persistentvolumes", "", pv_name) else { return Vec::new() };
+    let (cns, claim) = (str_at(pv, "spec.claimRef.namespace"), str_at(pv, "spec.claimRef.name"));
+    ctx.pods
+        .iter()
+        .filter(|p| p.ns == cns && p.volumes.iter().any(|(c, _)| c == claim))
+        .flat_map(|p| {
+            ctx.events_for("Pod", p.ns, p.name)
+                .iter()
+                .filter(|e| e.event_type == "Warning" && e.reason == "FailedMount")
+                .map(move |e| (format!("{}/{}", p.ns, p.name), *e))
+        })
+        .collect()
+}
+
+/// Ready ZFSVolumes whose data their node cannot show: the pool is gone from the node's ZFSNode,
+/// or the mount says the dataset does not exist. (A Pending ZFSVolume never had data: other checks.)
+fn zfs_dataset_missing(ctx: &Ctx<'_>) -> Vec<Hit> {
+    let zfs_nodes = ctx.snap.objects("zfsnodes.zfs.openebs.io");
+    let mut hits = Vec::new();
+    for vol in ctx.snap.objects("zfsvolumes.zfs.openebs.io") {
+        let (name, node, pool) = (meta_str(vol, "name"), str_at(vol, "spec.ownerNodeID"), str_at(vol, "spec.poolName"));
+        if str_at(vol, "status.state") != "Ready" || node.is_empty() {
+            continue;
+        }
+        let mut evidence = Vec::new();
+        if let Some(zn) = zfs_nodes.iter().find(|n| meta_str(*n, "name") == node)
+            && !items(zn, "pools").any(|p| str_at(p, "name") == pool)
+        {
+            let listed: Vec<&str> = items(zn, "pools").map(|p| str_at(p, "name")).collect();
+            evidence.push(format!("ZFSNode {node} lists pools [{}], not {pool}", listed.join(", ")));
+        }
+        for (pod, e) in consumers_mount_errors(ctx, name) {
+            if e.message.contains("dataset does not exist") {
+                evidence.push(format!("pod {pod}: {}", quote_event(e)));
+            }
+        }
+        if evidence.is_empty() {
+            continue;
+        }
+        let mut hit = Hit::new(
+            Status::Fail,
+            obj_ref("ZFSVolume", vol),
+            format!("Ready on node {node} in pool {pool}, but its dataset is not there"),
+        );
+        hit.engine = Some(Engine::Zfs);
+        hit.node = Some(node.to_string());
+        hit.evidence = evidence;
+        hits.push(hit);
+    }
+    hits
+}
+
+/// The VG an LVMVolume lives in: `spec.volGroup`, else a literal `vgPattern` (`^lvmvg$`).
+fn lvm_vg(vol: &FrozenValue) -> String {
+    match str_at(vol, "spec.volGroup") {
+        "" => str_at(vol, "spec.vgPattern").trim_start_matches('^').trim_end_matches('$').to_string(),
+        vg => vg.to_string(),
+    }
+}
+
+/// Ready LVMVolumes a node's LVMNode cannot account for: the VG is not listed at all, or it
+/// counts fewer LVs (`lvCount`) than there are Ready volumes in it. When the count says some but
+/// not which, the volumes whose pods fail to mount (or that the node plugin cannot find) are named.
+fn lvm_lv_missing(ctx: &Ctx<'_>) -> Vec<Hit> {
+    let lvm_nodes = ctx.snap.objects("lvmnodes.local.openebs.io");
+    if lvm_nodes.is_empty() {
+        return Vec::new();
+    }
+    let mut groups: std::collections::BTreeMap<(String, String), Vec<&FrozenValue>> = Default::default();
+    for vol in ctx.snap.objects("lvmvolumes.local.openebs.io") {
+        if str_at(vol, "status.state") == "Ready" && !str_at(vol, "spec.ownerNodeID").is_empty() {
+            groups.entry((str_at(vol, "spec.ownerNodeID").to_string(), lvm_vg(vol))).or_default().push(vol);
+        }
+    }
+    let mut hits = Vec::new();
+    for ((node, vg), vols) in groups {
+        let Some(lvm_node) = lvm_nodes.iter().find(|n| meta_str(*n, "name") == node) else { continue };
+        let listed = items(lvm_node, "volumeGroups").find(|g| str_at(g, "name") == vg);
+        let (inventory, missing) = match listed {
+            None => (format!("LVMNode {node} lists no volume group {vg}"), vols.len()),
+            Some(g) => match g.get("lvCount").and_then(FrozenValue::as_u64) {
+                Some(n) if (n as usize) < vols.len() => {
+                    (format!("LVMNode {node}: volume group {vg} has lvCount {n}"), vols.len() - n as usize)
+                }
+                _ => continue,
+            },
+        };
+        // Per volume: what its consumers and the node plugin say.
+        let plugin_lines: Vec<String> = ctx
+            .pods
+            .iter()
+            .filter(|p| p.node == node && p.component.as_ref().is_some_and(|c| c.engine == Engine::Lvm && c.data_path))
+            .flat_map(|p| {
+                items(p.obj, "status.containerStatuses")
+                    .flat_map(|c| super::pods::log_tail_evidence(ctx, p, str_at(c, "name")))
+                    .map(|l| format!("{}/{}: {l}", p.ns, p.name))
+                    .collect::<Vec<_>>()
+            })
+            .collect();
+        let signs = |vol: &FrozenValue| -> Vec<String> {
+            let name = meta_str(vol, "name");
+            let mut out: Vec<String> = plugin_lines.iter().filter(|l| l.contains(name)).cloned().collect();
+            if let Some(pv) = ctx.snap.get("persistentvolumes", "", name) {
+                let (cns, claim) = (str_at(pv, "spec.claimRef.namespace"), str_at(pv, "spec.claimRef.name"));
+                out.push(format!("PV {name} {} for claim {cns}/{claim}", text_at(pv, "status.phase")));
+                for pod in ctx.pods.iter().filter(|p| p.ns == cns && p.volumes.iter().any(|(c, _)| c == claim)) {
+                    for e in ctx
+                        .events_for("Pod", pod.ns, pod.name)
+                        .iter()
+                        .filter(|e| e.event_type == "Warning" && e.reason == "FailedMount")
+                        .take(1)
+                    {
+                        out.push(format!("pod {}/{}: {}", pod.ns, pod.name, quote_event(e)));
+                    }
+                }
+            }
+            out
+        };
+        let with_signs: Vec<(&FrozenValue, Vec<String>)> = vols.iter().map(|v| (*v, signs(v))).collect();
+        let failing: Vec<&(&FrozenValue, Vec<String>)> =
+            with_signs.iter().filter(|(_, s)| s.iter().any(|l| !l.starts_with("PV "))).collect();
+        let named: Vec<&(&FrozenValue, Vec<String>)> =
+            if missing < vols.len() && !failing.is_empty() { failing } else { with_signs.iter().collect() };
+        for (vol, evidence) in named {
+            let mut hit = Hit::new(
+                Status::Fail,
+                obj_ref("LVMVolume", vol),
+                format!(
+                    "Ready on node {node} in VG {vg}, but the node's inventory misses {missing} of {} Ready LV(s)",
+                    vols.len()
+                ),
+            );
+            hit.engine = Some(Engine::Lvm);
+            hit.node = Some(node.clone());
+            hit.evidence = std::iter::once(inventory.clone()).chain(evidence.iter().cloned()).collect();
+            hits.push(hit);
         }
     }
     hits
