@@ -146,7 +146,16 @@ pub fn incidents(findings: &[Finding], snap: &Snapshot) -> Vec<Incident> {
     let apps = app_pod_index(&g);
     let mut out: Vec<Incident> = groups
         .into_values()
-        .filter(|members| members.iter().any(|&i| findings[i].status == Status::Fail))
+        // Warnings alone stay findings, unless they are about an application pod: every
+        // unhealthy application on an OpenEBS volume gets its "is it storage?" verdict.
+        .filter(|members| {
+            members.iter().any(|&i| {
+                let f = &findings[i];
+                f.status == Status::Fail
+                    || (f.object.kind == "Pod"
+                        && g.pod(&f.object.namespace, &f.object.name).is_some_and(|p| p.component.is_none()))
+            })
+        })
         .map(|mut members| {
             members.sort_by_cached_key(|&i| canon(&findings[i]));
             incident(&g, &apps, findings, &members, &keys)

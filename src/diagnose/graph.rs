@@ -93,6 +93,8 @@ pub struct Graph<'a> {
     pub drivers: BTreeSet<String>,
     /// PV name → why its LVM logical volume is missing (LVMNode inventory vs Ready LVMVolumes).
     pub lv_missing: HashMap<String, String>,
+    /// Finds pool names quoted in findings' text (a control-plane log naming the pool it failed on).
+    pool_names: Option<(aho_corasick::AhoCorasick, Vec<String>)>,
     /// StorageClass → provisioner.
     pub sc_provisioner: HashMap<String, String>,
 }
@@ -123,6 +125,7 @@ impl<'a> Graph<'a> {
             drivers: BTreeSet::new(),
             sc_provisioner: HashMap::new(),
             lv_missing: HashMap::new(),
+            pool_names: None,
         };
         for rid in LOOKUP_RESOURCES {
             for o in snap.objects(rid) {
@@ -266,6 +269,10 @@ impl<'a> Graph<'a> {
         }
         g.index_chaos();
         g.index_lv_inventory();
+        // Only names distinctive enough to be quoted on purpose.
+        let mut names: Vec<String> = g.pool_node.keys().filter(|n| n.len() >= 6).cloned().collect();
+        names.sort();
+        g.pool_names = aho_corasick::AhoCorasick::new(&names).ok().map(|ac| (ac, names));
         g
     }
 
@@ -559,6 +566,16 @@ impl<'a> Graph<'a> {
         }
         if f.check.contains("webhook") || o.name.contains("admission") || o.name.contains("webhook") {
             out.push("webhook".into());
+        }
+        if let Some((ac, names)) = &self.pool_names {
+            for text in std::iter::once(&f.message).chain(&f.evidence) {
+                for m in ac.find_iter(text.as_str()) {
+                    let word_end = text[m.end()..].chars().next().is_none_or(|c| !c.is_alphanumeric() && c != '-');
+                    if word_end {
+                        out.push(format!("pool:{}", names[m.pattern().as_usize()]));
+                    }
+                }
+            }
         }
         if f.check.starts_with("csi-") {
             // A driver that is not registered: every finding that names it is one problem.

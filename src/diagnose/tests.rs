@@ -89,11 +89,11 @@ fn incidents_and_sev_never_depend_on_object_or_finding_order() {
     runner
         .run(&strategy, |(which, perm)| {
             let (snap, findings, expected) = &cases[which];
+            // The rebuilt snapshot holds everything the diagnosis reads (objects, events, log
+            // hits, reports), added in another order; the findings come shuffled too.
             let snap2 = rebuilt(snap, &perm);
-            let mut findings2 = run_checks(&set, &snap2);
-            assert_eq!(&findings2, findings, "{}: findings", FIXTURES[which]);
-            let order = permuted(findings2.len(), &perm);
-            findings2 = order.into_iter().map(|i| findings[i].clone()).collect();
+            let findings2: Vec<Finding> =
+                permuted(findings.len(), &perm).into_iter().map(|i| findings[i].clone()).collect();
             let got = diagnose(&findings2, &snap2);
             prop_assert_eq!(&got, expected, "{}", FIXTURES[which]);
             prop_assert_eq!(sev(&findings2, &got), sev(findings, expected));
