@@ -218,7 +218,7 @@ fn render_incident(out: &mut String, a: &Analysis, inc: &Incident, color: bool) 
     for (n, r) in inc.chain.iter().enumerate() {
         let lead = if n == 0 { "  chain     " } else { "            " };
         let title = finding_of(a, r).map_or(r.check.as_str(), |f| f.title.as_str());
-        let arrow = if n == 0 { "  " } else { "← " };
+        let arrow = if n == 0 { "  " } else { "→ " };
         let _ = writeln!(
             out,
             "{lead}  {arrow}{title} — {} {}",

@@ -334,7 +334,10 @@ fn incident(
         let own = if f.evidence.is_empty() { vec![f.message.clone()] } else { f.evidence.clone() };
         for e in own {
             let e = clip(&e, MAX_LINE);
-            if !evidence.contains(&e) {
+            // The same log line quoted by two checks (a pattern hit and a crash's previous log) once.
+            let quoted = |l: &str| l.split_once('«').and_then(|(_, q)| q.split_once('»')).map(|(q, _)| q.to_string());
+            let dup = quoted(&e).is_some_and(|q| evidence.iter().any(|x| quoted(x).as_deref() == Some(q.as_str())));
+            if !dup && !evidence.contains(&e) {
                 evidence.push(e);
             }
         }

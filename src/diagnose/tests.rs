@@ -135,3 +135,12 @@ fn adding_explained_findings_never_makes_the_sev_milder() {
         })
         .unwrap();
 }
+
+#[test]
+fn clip_cuts_at_word_boundaries_and_undoes_json_escapes() {
+    assert_eq!(super::clip(r#"failed: \"pool\" gone"#, 100), r#"failed: "pool" gone"#);
+    let long = "word ".repeat(100);
+    let cut = super::clip(&long, 42);
+    assert!(cut.ends_with("word…") && cut.chars().count() <= 43, "{cut}");
+    assert_eq!(super::clip("short", 10), "short");
+}
