@@ -442,7 +442,15 @@ impl Builtins {
             self.scan_cookies(text, base, spans);
         }
         if groups & G_SMTP != 0 {
-            self.scan_value_group(&self.smtp_inline, text, base, R_SMTP, spans);
+            for caps in self.smtp_inline.captures_iter(text) {
+                // `250-AUTH PLAIN LOGIN` (the server's list of mechanisms) is not an answer.
+                if let Some(value) = caps.name("val")
+                    && value.len() >= 8
+                    && !value.as_bytes().iter().all(u8::is_ascii_uppercase)
+                {
+                    push_mask(spans, base, value.start(), value.end(), R_SMTP);
+                }
+            }
             if self.smtp_prompt.is_match(text) || (complete && self.smtp_bare.is_match(text)) {
                 effects.base64_answer_next = true;
             }
@@ -626,6 +634,9 @@ impl Builtins {
             let candidate = &text[found.start()..found.end()];
             let key_len = candidate.iter().take_while(|b| b.is_ascii_alphanumeric() || b"_.-".contains(b)).count();
             let name = &candidate[..key_len];
+            if name.eq_ignore_ascii_case(b"cookie") || name.eq_ignore_ascii_case(b"set-cookie") {
+                continue; // the cookie rule masks each cookie's value and keeps the names and attributes
+            }
             let kind = keys::classify(name);
             let loose = kind.is_none() && keys::key_named(name);
             let webhook = kind.is_none() && !loose && keys::is_webhook_name(name);

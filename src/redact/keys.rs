@@ -96,7 +96,6 @@ const KEY_QUALIFIERS: &[&str] = &[
     "replica",
     "set",
     "replicaset",
-    "routing",
     "integration",
     "session",
     "cookie",
@@ -375,7 +374,7 @@ pub(crate) fn key_named(name: &[u8]) -> bool {
         return false;
     }
     // `keyName`, `key_file`, `api_key_path`: a reference, not the value. `key` last is the value itself.
-    !(NOT_A_VALUE.contains(&last.as_str()) && !keyish(last))
+    !NOT_A_VALUE.contains(&last.as_str()) || keyish(last)
 }
 
 /// `webhookUrl`, `slack_api_url`, `WEBHOOK`: a URL whose path carries a token.
@@ -468,7 +467,6 @@ mod tests {
             "pepper",
             "requirepass",
             "masterauth",
-            "routing_key",
             "aws_session_token",
             "Cookie",
             "X-Auth-Token",

@@ -209,7 +209,9 @@ impl<'a> ObjectRedactor<'a> {
         let document = text.trim_end().contains('\n');
         let found = if document { self.document_values(text, depth)? } else { Vec::new() };
         let may_match = self.engine.may_match(text.as_bytes());
-        if !may_match && found.is_empty() && !(document && text.contains(':')) {
+        // `host:port:db:user:password` has no keyword: only strings with four colons are candidates.
+        let pgpass_candidate = text.bytes().filter(|byte| *byte == b':').nth(3).is_some();
+        if !may_match && found.is_empty() && !pgpass_candidate {
             return Ok(None);
         }
         let mut out = if may_match {
@@ -228,7 +230,7 @@ impl<'a> ObjectRedactor<'a> {
                 self.report.record(self.file, rule_name(R_DOCUMENT), count);
             }
         }
-        if document {
+        if pgpass_candidate {
             out = self.mask_pgpass(&out);
         }
         Ok((out != text).then_some(out))
@@ -264,8 +266,10 @@ impl<'a> ObjectRedactor<'a> {
         let mut out = String::with_capacity(text.len());
         let mut pos = 0;
         for caps in pgpass.captures_iter(text.as_bytes()) {
-            let Some(value) = caps.name("val") else { continue };
-            if !is_maskable_value(value.as_bytes()) || value.as_bytes().starts_with(b"***REDACTED") {
+            let (Some(line), Some(value)) = (caps.get(0), caps.name("val")) else { continue };
+            // IPv6 addresses (`fd00:10:244:1::5`) have the same shape.
+            let ipv6 = line.as_bytes().trim_ascii().iter().all(|b| b.is_ascii_hexdigit() || b":./".contains(b));
+            if ipv6 || !is_maskable_value(value.as_bytes()) || value.as_bytes().starts_with(b"***REDACTED") {
                 continue;
             }
             out.push_str(&text[pos..value.start()]);
