@@ -138,6 +138,13 @@ fn planted_corpus_has_no_leaks_and_no_false_positives() {
             leaks.len()
         );
         assert!(leaks.is_empty(), "leaks (chunk {chunk}): {leaks:#?}");
+        // Structure survives: a JSON log line is still JSON after redaction.
+        for (rel, original, redacted) in results.iter().filter(|(rel, _, _)| rel.ends_with(".log")) {
+            let json_lines = |text: &str| {
+                text.lines().filter(|line| serde_json::from_str::<serde_json::Value>(line).is_ok()).count()
+            };
+            assert_eq!(json_lines(original), json_lines(redacted), "JSON lines broken in {rel} (chunk {chunk})");
+        }
         assert_eq!(false_positives, 0, "controls damaged (chunk {chunk}): {lost:#?}");
         assert!(report.dropped().is_empty());
     }

@@ -348,10 +348,11 @@ impl Builtins {
             pem_begin: compile(r"(?-u)-----BEGIN[A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----"),
             pem_end: compile(r"(?-u)-----END[A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----"),
             twilio: compile(r"(?-u)\b(?:SK|AC)[0-9a-f]{32}\b"),
-            // CREATE/ALTER USER|ROLE … [WITH] [ENCRYPTED] PASSWORD '…', IDENTIFIED [WITH plugin] BY '…',
-            // SET PASSWORD [FOR u] = ['…' | PASSWORD('…')], Oracle's unquoted IDENTIFIED BY word.
+            // CREATE/ALTER USER|ROLE … [WITH] [ENCRYPTED] PASSWORD '…', WITH PASSWORD = '…', IDENTIFIED
+            // [WITH plugin] BY '…'|"…", SET PASSWORD [FOR u] = ['…' | PASSWORD('…')], Oracle's unquoted
+            // IDENTIFIED BY word. SQL strings are single-quoted: `"password": "…"` (JSON) is not SQL.
             sql: compile(
-                r#"(?-u)(?i)(?:\bSET[ \t]+PASSWORD(?:[ \t]+FOR[ \t]+\S+)?[ \t]*=[ \t]*(?:(?:OLD_)?PASSWORD[ \t]*\([ \t]*)?|\bPASSWORD[ \t]*=?[ \t]*|\bIDENTIFIED[ \t]+(?:WITH[ \t]+\S+[ \t]+)?(?:BY|AS)[ \t]+(?:PASSWORD[ \t]+)?)(?P<val>E?'(?:[^'\\]|''|\\.)*'|"(?:[^"\\]|\\.)*")|\bIDENTIFIED[ \t]+BY[ \t]+(?P<bare>[A-Za-z0-9_$#!@%^*+\-]+)"#,
+                r#"(?-u)(?i)(?:\bSET[ \t]+PASSWORD(?:[ \t]+FOR[ \t]+\S+)?[ \t]*=[ \t]*(?:(?:OLD_)?PASSWORD[ \t]*\([ \t]*)?|\bWITH[ \t]+PASSWORD[ \t]*=[ \t]*|\bPASSWORD[ \t]+)(?P<val>E?'(?:[^'\\]|''|\\.)*')|\bIDENTIFIED[ \t]+(?:WITH[ \t]+\S+[ \t]+)?(?:BY|AS)[ \t]+(?:PASSWORD[ \t]+)?(?P<dq>'(?:[^'\\]|''|\\.)*'|"(?:[^"\\]|\\.)*")|\bIDENTIFIED[ \t]+BY[ \t]+(?P<bare>[A-Za-z0-9_$#!@%^*+\-]+)"#,
             ),
             directive: compile(
                 r#"(?-u)^[ \t]*(?P<key>[A-Za-z_][A-Za-z0-9_.\-]*)[ \t]+(?P<val>"[^"]*"|'[^']*'|[^\s"';]+)[ \t]*;?[ \t]*\r?$"#,
@@ -478,7 +479,7 @@ impl Builtins {
     /// `ALTER USER … PASSWORD '…'`, `IDENTIFIED BY '…'`, `SET PASSWORD … = '…'` as databases log them.
     fn scan_sql(&self, text: &[u8], base: usize, spans: &mut Vec<Span>) {
         for caps in self.sql.captures_iter(text) {
-            if let Some(value) = caps.name("val") {
+            if let Some(value) = caps.name("val").or_else(|| caps.name("dq")) {
                 let raw = value.as_bytes();
                 let skip = usize::from(raw.first() == Some(&b'E') || raw.first() == Some(&b'e')) + 1;
                 let (start, end) = (value.start() + skip, value.end().saturating_sub(1));

@@ -242,6 +242,10 @@ fn sql_statements_as_databases_log_them() {
         assert_masked(line, secret, "sql-password");
     }
     assert_untouched("LOG:  statement: SELECT * FROM users WHERE id = 4\n");
+    // JSON, TOML and JAAS forms are not SQL: they keep their structure and the key rule's name.
+    assert_eq!(redact(r#"{"password": "Lj0abc123"}"#), r#"{"password": "***REDACTED:password***"}"#);
+    assert_eq!(redact("password = \"To0abc123\"\n"), "password = \"***REDACTED:password***\"\n");
+    assert_eq!(redact("  password=\"Jp0abc123\"\n"), "  password=\"***REDACTED:password***\"\n");
     assert_untouched("password authentication failed for user \"billing\"\n");
 }
 

@@ -388,7 +388,11 @@ pub(crate) fn is_webhook_name(name: &[u8]) -> bool {
 fn classify_parts(parts: &[String]) -> Option<SecretKind> {
     let last = parts.last()?;
     let mut found: Option<SecretKind> = None;
-    for (index, part) in parts.iter().enumerate() {
+    // `smtp_auth_password` is a password even though `auth` comes first.
+    if parts.iter().any(|part| component_kind(part) == Some(SecretKind::Password)) {
+        found = Some(SecretKind::Password);
+    }
+    for (index, part) in parts.iter().enumerate().filter(|_| found.is_none()) {
         let kind = component_kind(part).or_else(|| {
             let is_key = part == "key" || part == "keys";
             let qualified = index > 0 && KEY_QUALIFIERS.contains(&parts[index - 1].as_str());
