@@ -1,6 +1,7 @@
 //! Redaction throughput on realistic OpenEBS/Kubernetes log text, single thread, built-in rules.
 //!
 //! Generates ~64 MB of klog, CSI gRPC and io-engine JSON log lines (about 1 in 100 carrying a secret,
+//! including the issue-11 shapes: SQL statements, cookies, key-named random values, SMTP AUTH;
 //! many more carrying trigger words such as `key=` or URLs), streams it through
 //! `Redactor::stream` in 64 KiB chunks and prints MB/s (best of several runs).
 //!
@@ -97,16 +98,21 @@ fn line(rng: &mut Lcg) -> String {
             "{}leaderelection.go:258] successfully acquired lease openebs/openebs-io-local; the token bucket refilled\n",
             klog_prefix(rng)
         ),
-        _ => match rng.below(4) {
+        _ => match rng.below(8) {
             0 => format!("{}backup.go:41] upload failed: password=Pw{} user=backup\n", klog_prefix(rng), rng.hex(12)),
             1 => format!("{}http.go:201] request: Authorization: Bearer {}\n", klog_prefix(rng), rng.hex(40)),
             2 => format!(
                 "{{\"timestamp\":\"{ts}\",\"level\":\"WARN\",\"message\":\"s3 upload\",\"fields\":{{\"aws_secret_access_key\":\"{}\"}}}}\n",
                 rng.hex(40)
             ),
-            _ => {
+            3 => {
                 format!("{}client.go:12] connecting to postgres://app:{}@db:5432/app\n", klog_prefix(rng), rng.hex(16))
             }
+            // Issue 11 shapes: SQL as databases log it, cookies, key-named random values, SMTP AUTH.
+            4 => format!("{ts} UTC [42] LOG:  statement: ALTER USER app WITH PASSWORD '{}';\n", rng.hex(16)),
+            5 => format!("{}http.go:89] > Cookie: session={}; theme=dark\n", klog_prefix(rng), rng.hex(32)),
+            6 => format!("{}notify.go:30] pagerduty event routing_key={} dedup_key=x\n", klog_prefix(rng), rng.hex(32)),
+            _ => format!("{ts} smtp: C: AUTH PLAIN AGFsZXJ0cwB{}\n", rng.hex(16)),
         },
     }
 }

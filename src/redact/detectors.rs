@@ -48,6 +48,10 @@ pub(crate) struct LineEffects {
     pub block: Option<(usize, RuleId)>,
     /// A value runs to the end of the (unfinished) line.
     pub to_end_of_line: Option<RuleId>,
+    /// The `name:` line named a key of some kind: the next `value:` is masked when it looks random.
+    pub env_value_loose: bool,
+    /// An SMTP `334 UGFzc3dvcmQ6` prompt (or a bare `AUTH LOGIN`): the next line answers in base64.
+    pub base64_answer_next: bool,
 }
 
 /// Built-in rule names; the index is the [`RuleId`].
@@ -75,14 +79,39 @@ pub(crate) const BUILTIN_RULES: &[&str] = &[
     "secret",
     "ip-address",
     "hostname",
+    "sql-password",
+    "conf-directive",
+    "jaas-user",
+    "cookie",
+    "smtp-auth",
+    "high-entropy-key",
+    "webhook-url",
+    "mongo-auth",
+    "pgpass",
+    "netrc",
+    "structured-document",
 ];
 pub(crate) const R_PEM: RuleId = 0;
 pub(crate) const R_TWILIO: RuleId = 16;
 pub(crate) const R_ENV: RuleId = 17;
-/// Rules found by key names rather than by the shape of the value; a shape rule wins an overlap.
-pub(crate) const KEY_RULES: std::ops::RangeInclusive<RuleId> = 17..=20;
 pub(crate) const R_IP: RuleId = 21;
 pub(crate) const R_HOST: RuleId = 22;
+pub(crate) const R_SQL: RuleId = 23;
+pub(crate) const R_DIRECTIVE: RuleId = 24;
+pub(crate) const R_JAAS: RuleId = 25;
+pub(crate) const R_COOKIE: RuleId = 26;
+pub(crate) const R_SMTP: RuleId = 27;
+pub(crate) const R_HIGH_ENTROPY: RuleId = 28;
+pub(crate) const R_WEBHOOK: RuleId = 29;
+pub(crate) const R_MONGO: RuleId = 30;
+pub(crate) const R_PGPASS: RuleId = 31;
+pub(crate) const R_NETRC: RuleId = 32;
+pub(crate) const R_DOCUMENT: RuleId = 33;
+
+/// Rules found by key names rather than by the shape of the value; a shape rule wins an overlap.
+pub(crate) fn is_key_rule(rule: RuleId) -> bool {
+    (17..=20).contains(&rule) || [R_DIRECTIVE, R_HIGH_ENTROPY, R_DOCUMENT].contains(&rule)
+}
 
 pub(crate) fn kind_rule(kind: SecretKind) -> RuleId {
     match kind {
@@ -108,15 +137,33 @@ const G_STRIPE: u32 = 1 << 11;
 const G_SENDGRID: u32 = 1 << 12;
 const G_NPM: u32 = 1 << 13;
 const G_GOOGLE: u32 = 1 << 14;
+const G_SQL: u32 = 1 << 15;
+const G_JAAS: u32 = 1 << 16;
+const G_COOKIE: u32 = 1 << 17;
+const G_SMTP: u32 = 1 << 18;
+const G_HOOK: u32 = 1 << 19;
+const G_MONGO: u32 = 1 << 20;
 
 const TRIGGERS: &[(&str, u32)] = &[
-    ("pass", G_KV),
+    ("pass", G_KV | G_SQL),
     ("pwd", G_KV),
+    ("identified", G_SQL),
+    ("salt", G_KV),
+    ("pepper", G_KV),
+    ("psk", G_KV),
+    ("rootpw", G_KV),
+    ("bindpw", G_KV),
+    ("user_", G_JAAS),
+    ("cookie", G_COOKIE | G_KV),
+    ("ugfzc3dvcmq6", G_SMTP),
+    ("vxnlcm5hbwu6", G_SMTP),
+    ("hook", G_HOOK | G_KV),
+    ("db.auth", G_MONGO),
     ("secret", G_KV),
     ("token", G_KV),
     ("key", G_KV),
     ("cred", G_KV),
-    ("auth", G_KV),
+    ("auth", G_KV | G_SMTP),
     ("private", G_KV),
     ("sas", G_KV),
     ("sig", G_KV),
@@ -266,6 +313,19 @@ pub(crate) struct Builtins {
     pub(crate) pem_end: Regex,
     /// Case-sensitive shapes with no usable keyword; run over whole batches.
     pub(crate) twilio: Regex,
+    sql: Regex,
+    directive: Regex,
+    config_set: Regex,
+    jaas_user: Regex,
+    cookie: Regex,
+    smtp_inline: Regex,
+    smtp_prompt: Regex,
+    smtp_bare: Regex,
+    webhook: Regex,
+    mongo_auth: Regex,
+    netrc: Regex,
+    cli_flag: Regex,
+    pub(crate) pgpass: Regex,
 }
 
 impl Builtins {
@@ -274,7 +334,7 @@ impl Builtins {
             trigram_filter: TrigramFilter::new(TRIGGERS.iter().map(|(word, groups)| (word.as_bytes(), *groups))),
             rules: keyword_rules(),
             kv: compile(
-                r#"(?-u)(?i)(?P<key>[a-z0-9_.\-]*(?:pass|pwd|secret|token|key|cred|auth|private|sas|sig|jwt|bearer)[a-z0-9_.\-]*)(?P<kq>\\?["'])?[ \t]*(?P<sep>=>|=|:)[ \t]*(?P<val>\\"(?:[^"\\]|\\[^"])*(?:\\"|$)|"(?:[^"\\\n]|\\.)*(?:"|$)|'[^'\n]*(?:'|$)|\$\{[A-Za-z0-9_]*\}|[^\s,;&"'<>(){}\[\]\\]+)"#,
+                r#"(?-u)(?i)(?P<key>[a-z0-9_.\-]*(?:pass|pwd|secret|token|key|cred|auth|private|sas|sig|jwt|bearer|salt|pepper|psk|rootpw|bindpw|cookie|hook)[a-z0-9_.\-]*)(?P<kq>\\?["'])?[ \t]*(?P<sep>=>|=|:)[ \t]*(?P<val>\\"(?:[^"\\]|\\[^"])*(?:\\"|$)|"(?:[^"\\\n]|\\.)*(?:"|$)|'[^'\n]*(?:'|$)|\$\{[A-Za-z0-9_]*\}|[^\s,;&"'<>(){}\[\]\\]+)"#,
             ),
             env_pair: compile(
                 r#"(?-u)(?i)\\?"name\\?"[ \t]*:[ \t]*\\?"(?P<name>[^"\\]{1,200})\\?"[ \t]*,[ \t]*\\?"value\\?"[ \t]*:[ \t]*\\?"(?P<val>(?:[^"\\]|\\[^"])*)\\?""#,
@@ -288,6 +348,38 @@ impl Builtins {
             pem_begin: compile(r"(?-u)-----BEGIN[A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----"),
             pem_end: compile(r"(?-u)-----END[A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----"),
             twilio: compile(r"(?-u)\b(?:SK|AC)[0-9a-f]{32}\b"),
+            // CREATE/ALTER USER|ROLE … [WITH] [ENCRYPTED] PASSWORD '…', WITH PASSWORD = '…', IDENTIFIED
+            // [WITH plugin] BY '…'|"…", SET PASSWORD [FOR u] = ['…' | PASSWORD('…')], Oracle's unquoted
+            // IDENTIFIED BY word. SQL strings are single-quoted: `"password": "…"` (JSON) is not SQL.
+            sql: compile(
+                r#"(?-u)(?i)(?:\bSET[ \t]+PASSWORD(?:[ \t]+FOR[ \t]+\S+)?[ \t]*=[ \t]*(?:(?:OLD_)?PASSWORD[ \t]*\([ \t]*)?|\bWITH[ \t]+PASSWORD[ \t]*=[ \t]*|\bPASSWORD[ \t]+)(?P<val>E?'(?:[^'\\]|''|\\.)*')|\bIDENTIFIED[ \t]+(?:WITH[ \t]+\S+[ \t]+)?(?:BY|AS)[ \t]+(?:PASSWORD[ \t]+)?(?P<dq>'(?:[^'\\]|''|\\.)*'|"(?:[^"\\]|\\.)*")|\bIDENTIFIED[ \t]+BY[ \t]+(?P<bare>[A-Za-z0-9_$#!@%^*+\-]+)"#,
+            ),
+            directive: compile(
+                r#"(?-u)^[ \t]*(?P<key>[A-Za-z_][A-Za-z0-9_.\-]*)[ \t]+(?P<val>"[^"]*"|'[^']*'|[^\s"';]+)[ \t]*;?[ \t]*\r?$"#,
+            ),
+            config_set: compile(
+                r#"(?-u)(?i)\bconfig[ \t"',]+set[ \t"',]+(?P<key>[A-Za-z_][A-Za-z0-9_.\-]*)["',]*[ \t]+["']?(?P<val>[^\s"',]+)"#,
+            ),
+            jaas_user: compile(r#"(?-u)\buser_(?P<name>[A-Za-z0-9_.\-]+)[ \t]*=[ \t]*\\?"(?P<val>[^"\\]*)\\?""#),
+            cookie: compile(r#"(?-u)(?i)\b(?:set-)?cookie\\?["']?[ \t]*[:=][ \t]*\\?["']?(?P<val>[^"'\\\r\n]*)"#),
+            smtp_inline: compile(
+                r"(?-u)(?i)\bAUTH[ \t]+(?:PLAIN|LOGIN|XOAUTH2|OAUTHBEARER)[ \t]+(?P<val>[A-Za-z0-9+/]{4,}={0,2})",
+            ),
+            smtp_prompt: compile(r"(?-u)\b334[ \t]+(?:UGFzc3dvcmQ6|VXNlcm5hbWU6|cGFzc3dvcmQ6|dXNlcm5hbWU6)"),
+            smtp_bare: compile(r#"(?-u)(?i)\bAUTH[ \t]+(?:PLAIN|LOGIN)[ \t]*["']?[ \t]*\r?$"#),
+            webhook: compile(
+                r#"(?-u)(?i)https?://[^\s/"'<>]+/(?:api/webhooks|webhookb2|webhook|hooks|integrations|services/hooks)/(?P<val>[^\s"'<>\\]+)"#,
+            ),
+            mongo_auth: compile(
+                r#"(?-u)\bdb\.auth\([ \t]*\\?["'][^"'\\]*\\?["'][ \t]*,[ \t]*\\?["'](?P<val>[^"'\\]+)\\?["']"#,
+            ),
+            netrc: compile(r"(?-u)(?i)\bmachine[ \t]+\S+[ \t]+(?:login[ \t]+\S+[ \t]+)?password[ \t]+(?P<val>\S+)"),
+            cli_flag: compile(
+                r#"(?-u)(?:^|[ \t"'])--?(?P<key>[A-Za-z][A-Za-z0-9_.\-]*)[ \t]+(?P<val>[^\s"'\-][^\s"']*)"#,
+            ),
+            pgpass: compile(
+                r"(?-u)(?m)^[ \t]*[A-Za-z0-9.*_\-\[\]]+:(?:[0-9]{1,5}|\*):[^\s:]+:[^\s:]+:(?P<val>[^\s]+?)[ \t]*\r?$",
+            ),
         }
     }
 
@@ -330,12 +422,174 @@ impl Builtins {
             if at_line_start
                 && complete
                 && let Some(caps) = self.env_name_line.captures(text)
-                && caps.name("name").is_some_and(|name| keys::classify(name.as_bytes()).is_some())
+                && let Some(name) = caps.name("name")
             {
-                effects.env_value_next = true;
+                if keys::classify(name.as_bytes()).is_some() {
+                    effects.env_value_next = true;
+                } else if keys::key_named(name.as_bytes()) {
+                    effects.env_value_loose = true;
+                }
+            }
+            self.scan_directives(text, base, at_line_start, complete, spans);
+            self.scan_value_group(&self.netrc, text, base, R_NETRC, spans);
+        }
+        if groups & G_SQL != 0 {
+            self.scan_sql(text, base, spans);
+        }
+        if groups & G_JAAS != 0 {
+            self.scan_jaas(text, base, spans);
+        }
+        if groups & G_COOKIE != 0 {
+            self.scan_cookies(text, base, spans);
+        }
+        if groups & G_SMTP != 0 {
+            for caps in self.smtp_inline.captures_iter(text) {
+                // `250-AUTH PLAIN LOGIN` (the server's list of mechanisms) is not an answer.
+                if let Some(value) = caps.name("val")
+                    && value.len() >= 8
+                    && !value.as_bytes().iter().all(u8::is_ascii_uppercase)
+                {
+                    push_mask(spans, base, value.start(), value.end(), R_SMTP);
+                }
+            }
+            if self.smtp_prompt.is_match(text) || (complete && self.smtp_bare.is_match(text)) {
+                effects.base64_answer_next = true;
             }
         }
+        if groups & G_HOOK != 0 {
+            self.scan_value_group(&self.webhook, text, base, R_WEBHOOK, spans);
+        }
+        if groups & G_MONGO != 0 {
+            self.scan_value_group(&self.mongo_auth, text, base, R_MONGO, spans);
+        }
         effects
+    }
+
+    /// Masks the `val` group of every match of `regex`.
+    fn scan_value_group(&self, regex: &Regex, text: &[u8], base: usize, rule: RuleId, spans: &mut Vec<Span>) {
+        for caps in regex.captures_iter(text) {
+            if let Some(value) = caps.name("val")
+                && is_maskable_value(value.as_bytes())
+            {
+                push_mask(spans, base, value.start(), value.end(), rule);
+            }
+        }
+    }
+
+    /// `ALTER USER … PASSWORD '…'`, `IDENTIFIED BY '…'`, `SET PASSWORD … = '…'` as databases log them.
+    fn scan_sql(&self, text: &[u8], base: usize, spans: &mut Vec<Span>) {
+        for caps in self.sql.captures_iter(text) {
+            if let Some(value) = caps.name("val").or_else(|| caps.name("dq")) {
+                let raw = value.as_bytes();
+                let skip = usize::from(raw.first() == Some(&b'E') || raw.first() == Some(&b'e')) + 1;
+                let (start, end) = (value.start() + skip, value.end().saturating_sub(1));
+                if start < end && is_maskable_value(&text[start..end]) {
+                    push_mask(spans, base, start, end, R_SQL);
+                }
+            } else if let Some(bare) = caps.name("bare")
+                && !bare.as_bytes().eq_ignore_ascii_case(b"values")
+                && is_maskable_value(bare.as_bytes())
+            {
+                push_mask(spans, base, bare.start(), bare.end(), R_SQL);
+            }
+        }
+    }
+
+    /// Conf-file directives `requirepass x` / `masterauth "x"` (a whole line of two words), their echo
+    /// `CONFIG SET requirepass x`, and command-line flags `--password x`, all through the one lexicon.
+    fn scan_directives(&self, text: &[u8], base: usize, at_line_start: bool, complete: bool, spans: &mut Vec<Span>) {
+        if at_line_start
+            && complete
+            && let Some(caps) = self.directive.captures(text)
+            && let (Some(key), Some(value)) = (caps.name("key"), caps.name("val"))
+        {
+            let (start, end, _) = unquote(value.as_bytes(), value.start());
+            let inner = &text[start..end];
+            let sure = keys::classify(key.as_bytes()).is_some();
+            if is_maskable_value(inner)
+                && !is_public_material(inner)
+                && ((sure && !(is_prose_word(inner) && key.as_bytes()[0].is_ascii_uppercase()))
+                    || (keys::key_named(key.as_bytes()) && high_entropy(inner)))
+            {
+                push_mask(spans, base, start, end, R_DIRECTIVE);
+            }
+        }
+        for regex in [&self.config_set, &self.cli_flag] {
+            for caps in regex.captures_iter(text) {
+                let (Some(key), Some(value)) = (caps.name("key"), caps.name("val")) else { continue };
+                if key.as_bytes().contains(&b'=') || value.as_bytes().starts_with(b"***REDACTED") {
+                    continue;
+                }
+                let inner = value.as_bytes();
+                let sure = keys::classify(key.as_bytes()).is_some();
+                if is_maskable_value(inner) && (sure || (keys::key_named(key.as_bytes()) && high_entropy(inner))) {
+                    push_mask(spans, base, value.start(), value.end(), R_DIRECTIVE);
+                }
+            }
+        }
+    }
+
+    /// Kafka JAAS `user_alice="…"` entries (PlainLoginModule): every such entry is a password.
+    fn scan_jaas(&self, text: &[u8], base: usize, spans: &mut Vec<Span>) {
+        const NOT_USERS: &[&[u8]] = &[b"agent", b"id", b"ids", b"name", b"type", b"role", b"group", b"email", b"data"];
+        for caps in self.jaas_user.captures_iter(text) {
+            let (Some(name), Some(value)) = (caps.name("name"), caps.name("val")) else { continue };
+            if NOT_USERS.iter().any(|word| name.as_bytes().eq_ignore_ascii_case(word)) {
+                continue;
+            }
+            if is_maskable_value(value.as_bytes()) {
+                push_mask(spans, base, value.start(), value.end(), R_JAAS);
+            }
+        }
+    }
+
+    /// `Cookie: a=1; session=…` / `Set-Cookie: sid=…; Path=/`: every cookie value, not its attributes.
+    fn scan_cookies(&self, text: &[u8], base: usize, spans: &mut Vec<Span>) {
+        const ATTRIBUTES: &[&[u8]] = &[
+            b"path",
+            b"domain",
+            b"expires",
+            b"max-age",
+            b"samesite",
+            b"secure",
+            b"httponly",
+            b"priority",
+            b"partitioned",
+        ];
+        for caps in self.cookie.captures_iter(text) {
+            let Some(value) = caps.name("val") else { continue };
+            let mut offset = value.start();
+            for piece in value.as_bytes().split(|b| *b == b';') {
+                let piece_start = offset;
+                offset += piece.len() + 1;
+                let Some(eq) = memchr::memchr(b'=', piece) else { continue };
+                let name = piece[..eq].trim_ascii();
+                if ATTRIBUTES.iter().any(|attribute| name.eq_ignore_ascii_case(attribute)) {
+                    continue;
+                }
+                let value_start = piece_start + eq + 1;
+                let value_end = piece_start + trim_end(piece, piece.len());
+                if value_start < value_end && is_maskable_value(&text[value_start..value_end]) {
+                    push_mask(spans, base, value_start, value_end, R_COOKIE);
+                }
+            }
+        }
+    }
+
+    /// The line after an SMTP `334 UGFzc3dvcmQ6` prompt: its last base64 word is the credential. Returns
+    /// false when the line holds no such word (a bare `334 ` prompt): the answer is still to come.
+    pub(crate) fn scan_base64_answer(&self, text: &[u8], base: usize, spans: &mut Vec<Span>) -> bool {
+        if self.smtp_prompt.is_match(text) {
+            return false;
+        }
+        let Some(word) = text.split(|b| b.is_ascii_whitespace()).rfind(|word| !word.is_empty()) else { return false };
+        let is_base64 = word.iter().all(|b| b.is_ascii_alphanumeric() || b"+/=".contains(b));
+        if word.len() < 4 || !is_base64 || word.iter().all(u8::is_ascii_digit) {
+            return false;
+        }
+        let start = word.as_ptr() as usize - text.as_ptr() as usize;
+        push_mask(spans, base, start, start + word.len(), R_SMTP);
+        true
     }
 
     fn scan_pem(&self, text: &[u8], base: usize, spans: &mut Vec<Span>, effects: &mut LineEffects) {
@@ -359,6 +613,8 @@ impl Builtins {
             let (Some(name), Some(value)) = (caps.name("name"), caps.name("val")) else { continue };
             if keys::classify(name.as_bytes()).is_some() && is_maskable_value(value.as_bytes()) {
                 push_mask(spans, base, value.start(), value.end(), R_ENV);
+            } else if keys::key_named(name.as_bytes()) && high_entropy(value.as_bytes()) {
+                push_mask(spans, base, value.start(), value.end(), R_HIGH_ENTROPY);
             }
         }
     }
@@ -378,7 +634,16 @@ impl Builtins {
         for found in self.kv.find_iter(text) {
             let candidate = &text[found.start()..found.end()];
             let key_len = candidate.iter().take_while(|b| b.is_ascii_alphanumeric() || b"_.-".contains(b)).count();
-            let Some(kind) = keys::classify(&candidate[..key_len]) else { continue };
+            let name = &candidate[..key_len];
+            if name.eq_ignore_ascii_case(b"cookie") || name.eq_ignore_ascii_case(b"set-cookie") {
+                continue; // the cookie rule masks each cookie's value and keeps the names and attributes
+            }
+            let kind = keys::classify(name);
+            let loose = kind.is_none() && keys::key_named(name);
+            let webhook = kind.is_none() && !loose && keys::is_webhook_name(name);
+            if kind.is_none() && !loose && !webhook {
+                continue;
+            }
             let Some(caps) = self.kv.captures_at(text, found.start()) else { continue };
             let (Some(key), Some(sep), Some(value)) = (caps.name("key"), caps.name("sep"), caps.name("val")) else {
                 continue;
@@ -393,13 +658,28 @@ impl Builtins {
             let raw = value.as_bytes();
             let (mut start, mut end, quoted) = unquote(raw, value.start());
             let inner = &text[start..end];
-            if !is_maskable_value(inner) {
+            if !is_maskable_value(inner) || is_public_material(inner) {
                 continue;
             }
+            if webhook {
+                if let Some(path) = webhook_path(inner) {
+                    push_mask(spans, base, start + path, end, R_WEBHOOK);
+                }
+                continue;
+            }
+            let Some(kind) = kind else {
+                // A key of some kind the lexicon is unsure about: masked only when the value looks random.
+                if high_entropy(inner) {
+                    push_mask(spans, base, start, end, R_HIGH_ENTROPY);
+                }
+                continue;
+            };
             let colon = sep.as_bytes() == b":";
             if colon && !quoted_key && !line_start_key {
-                // Mid-line `word: value` is often prose or `file.go:123`; demand a secret-looking value.
-                if !looks_secret(inner) || inner.iter().all(u8::is_ascii_digit) {
+                // Mid-line `word: value` is often prose or `file.go:123`; demand a secret-looking value
+                // (or a quoted single word: `db.createUser({user: "u", pwd: "p"})`).
+                let quoted_word = quoted && !inner.is_empty() && !inner.iter().any(u8::is_ascii_whitespace);
+                if (!looks_secret(inner) && !quoted_word) || inner.iter().all(u8::is_ascii_digit) {
                     continue;
                 }
             }
@@ -434,11 +714,14 @@ impl Builtins {
     }
 
     /// The `value:` line after a sensitive `name:` line (YAML-form env).
-    pub(crate) fn scan_env_value_line(&self, text: &[u8], base: usize, spans: &mut Vec<Span>) {
+    /// `loose`: the name was only key-named (see [`keys::key_named`]); mask a random-looking value only.
+    pub(crate) fn scan_env_value_line(&self, text: &[u8], base: usize, loose: bool, spans: &mut Vec<Span>) {
         let Some(value) = self.env_value_line.captures(text).and_then(|caps| caps.name("val")) else { return };
         let (start, end, _) = unquote(value.as_bytes(), value.start());
-        if is_maskable_value(&text[start..end]) {
+        if !loose && is_maskable_value(&text[start..end]) {
             push_mask(spans, base, start, end, R_ENV);
+        } else if loose && high_entropy(&text[start..end]) {
+            push_mask(spans, base, start, end, R_HIGH_ENTROPY);
         }
     }
 }
@@ -478,6 +761,79 @@ pub(crate) fn is_maskable_value(value: &[u8]) -> bool {
     let is_reference = (trimmed.starts_with(b"${") && trimmed.ends_with(b"}"))
         || (trimmed.starts_with(b"$(") && trimmed.ends_with(b")"));
     !(is_reference && trimmed[2..trimmed.len() - 1].iter().all(|b| b.is_ascii_alphanumeric() || *b == b'_'))
+}
+
+/// Public keys and certificates are not secrets, whatever the field is called.
+pub(crate) fn is_public_material(value: &[u8]) -> bool {
+    const PREFIXES: &[&[u8]] = &[
+        b"ssh-rsa ",
+        b"ssh-ed25519 ",
+        b"ssh-dss ",
+        b"ecdsa-sha2-",
+        b"sk-ssh-ed25519",
+        b"-----BEGIN PUBLIC KEY-----",
+        b"-----BEGIN RSA PUBLIC KEY-----",
+        b"-----BEGIN CERTIFICATE-----",
+        b"-----BEGIN PGP PUBLIC KEY BLOCK-----",
+        b"-----BEGIN SSH2 PUBLIC KEY-----",
+    ];
+    let trimmed = value.trim_ascii_start();
+    PREFIXES.iter().any(|prefix| trimmed.starts_with(prefix))
+}
+
+/// A plain lower-case word (`Password incorrect`, `Token expired`): prose, not a directive's value.
+fn is_prose_word(value: &[u8]) -> bool {
+    value.len() < 12 && value.iter().all(u8::is_ascii_lowercase)
+}
+
+/// A value that looks random: ≥ 16 characters of a token alphabet, hex with digits and letters, or
+/// mixing case and digits with enough entropy. UUIDs (ids, not secrets) are not random-looking here.
+pub(crate) fn high_entropy(value: &[u8]) -> bool {
+    let value = value.trim_ascii();
+    if value.len() < 16 || value.len() > 8192 || value.starts_with(b"***REDACTED") {
+        return false;
+    }
+    if !value.iter().all(|b| b.is_ascii_alphanumeric() || b"+/=_-~".contains(b)) {
+        return false;
+    }
+    if contains_uuid(value) {
+        return false;
+    }
+    let digits = value.iter().filter(|b| b.is_ascii_digit()).count();
+    let upper = value.iter().filter(|b| b.is_ascii_uppercase()).count();
+    let lower = value.iter().filter(|b| b.is_ascii_lowercase()).count();
+    let hex = value.iter().all(u8::is_ascii_hexdigit) && (upper == 0 || lower == 0);
+    if hex {
+        return digits > 0 && digits < value.len();
+    }
+    let classes = usize::from(digits > 0) + usize::from(upper > 0) + usize::from(lower > 0);
+    classes >= 2 && digits > 0 && shannon_entropy(value) >= 3.2 || classes == 3 && shannon_entropy(value) >= 3.0
+}
+
+fn shannon_entropy(value: &[u8]) -> f64 {
+    let mut counts = [0u32; 256];
+    for byte in value {
+        counts[usize::from(*byte)] += 1;
+    }
+    let len = value.len() as f64;
+    counts.iter().filter(|count| **count > 0).map(|count| f64::from(*count) / len).map(|p| -p * p.log2()).sum()
+}
+
+fn contains_uuid(value: &[u8]) -> bool {
+    value.windows(36).any(|window| {
+        window.iter().enumerate().all(|(index, byte)| match index {
+            8 | 13 | 18 | 23 => *byte == b'-',
+            _ => byte.is_ascii_hexdigit(),
+        })
+    })
+}
+
+/// Where the secret part of a webhook URL starts (its path): `https://host/` stays readable.
+pub(crate) fn webhook_path(value: &[u8]) -> Option<usize> {
+    let rest = value.strip_prefix(b"https://").or_else(|| value.strip_prefix(b"http://"))?;
+    let slash = memchr::memchr(b'/', rest)?;
+    let start = value.len() - rest.len() + slash + 1;
+    (start < value.len()).then_some(start)
 }
 
 fn is_line_start_prefix(before: &[u8]) -> bool {

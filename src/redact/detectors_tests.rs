@@ -227,3 +227,112 @@ proptest::proptest! {
         proptest::prop_assert!(found.is_some_and(|offset| offset <= prefix.len()), "{} -> {:?}", text, found);
     }
 }
+
+#[test]
+fn sql_statements_as_databases_log_them() {
+    for (line, secret) in [
+        ("LOG:  statement: ALTER USER billing WITH PASSWORD 'Pw0rd-alter';", "Pw0rd-alter"),
+        ("statement: CREATE ROLE r LOGIN ENCRYPTED PASSWORD 'md5abcdef123';", "md5abcdef123"),
+        ("Query\tCREATE USER 'app'@'%' IDENTIFIED BY 'it''s-Secret1'", "it''s-Secret1"),
+        ("CREATE USER 'a'@'%' IDENTIFIED WITH mysql_native_password BY 'NativePw9';", "NativePw9"),
+        ("Query\tSET PASSWORD FOR 'app'@'%' = 'SetPw_77'", "SetPw_77"),
+        ("SET PASSWORD = PASSWORD('OldStyle42')", "OldStyle42"),
+        ("ALTER USER scott IDENTIFIED BY Tiger42;", "Tiger42"),
+    ] {
+        assert_masked(line, secret, "sql-password");
+    }
+    assert_untouched("LOG:  statement: SELECT * FROM users WHERE id = 4\n");
+    // JSON, TOML and JAAS forms are not SQL: they keep their structure and the key rule's name.
+    assert_eq!(redact(r#"{"password": "Lj0abc123"}"#), r#"{"password": "***REDACTED:password***"}"#);
+    assert_eq!(redact("password = \"To0abc123\"\n"), "password = \"***REDACTED:password***\"\n");
+    assert_eq!(redact("  password=\"Jp0abc123\"\n"), "  password=\"***REDACTED:password***\"\n");
+    assert_untouched("password authentication failed for user \"billing\"\n");
+}
+
+#[test]
+fn mongo_shell_credentials() {
+    assert_masked(r#"db.createUser({user: "app", pwd: "changeme", roles: ["readWrite"]})"#, "changeme", "password");
+    assert_masked(r#"db.auth("admin", "MongoAuth1")"#, "MongoAuth1", "mongo-auth");
+    assert_untouched("db.getUsers()\n");
+}
+
+#[test]
+fn auth_directives_in_conf_files_and_their_echo() {
+    assert_masked("bind 0.0.0.0\nrequirepass foobared\n", "foobared", "conf-directive");
+    assert_masked("masterauth \"quoted-Secret1\"\n", "quoted-Secret1", "conf-directive");
+    assert_masked("    auth_pass Kp4x9\n", "Kp4x9", "conf-directive");
+    assert_masked("rootpw {SSHA}abcdefgh12345678\n", "{SSHA}abcdefgh12345678", "conf-directive");
+    assert_masked(
+        r#"1733044447.1 [0 10.0.0.1:5000] "CONFIG" "SET" "requirepass" "EchoPw123""#,
+        "EchoPw123",
+        "conf-directive",
+    );
+    assert_masked("running: mysqladmin -u root --password CliPw9x status", "CliPw9x", "conf-directive");
+    assert_masked("machine api.github.com login ci password NetrcPw1\n", "NetrcPw1", "netrc");
+    // Prose and references stay.
+    assert_untouched("Password incorrect\n");
+    assert_untouched("aclfile /etc/redis/users.acl\nappendonly yes\n");
+    assert_untouched("requirepass_file /run/secrets/redis\n");
+}
+
+#[test]
+fn jaas_entries() {
+    let jaas = "KafkaServer {\n  org.apache.kafka.common.security.plain.PlainLoginModule required\n  username=\"admin\"\n  password=\"JaasPw1\"\n  user_admin=\"JaasAdmin2\"\n  user_alice=\"JaasAlice3\";\n};\n";
+    let out = redact(jaas);
+    for secret in ["JaasPw1", "JaasAdmin2", "JaasAlice3"] {
+        assert!(!out.contains(secret), "{out}");
+    }
+    assert!(out.contains("username=\"admin\"") && out.contains("***REDACTED:jaas-user***"), "{out}");
+    assert_untouched("user_agent=\"Mozilla/5.0\" user_id=\"42\"\n");
+}
+
+#[test]
+fn headers_cookies_and_dict_reprs() {
+    assert_masked("> X-Api-Key: a8F3kLm92QxZ7pWv\n", "a8F3kLm92QxZ7pWv", "secret");
+    let out = redact("> Cookie: session=SessVal123abc; theme=dark\n");
+    assert!(!out.contains("SessVal123abc") && out.contains("Cookie: session=***REDACTED:cookie***"), "{out}");
+    let out = redact("< Set-Cookie: sid=Sid0987zyx; Path=/; HttpOnly; Secure\n");
+    assert_eq!(out, "< Set-Cookie: sid=***REDACTED:cookie***; Path=/; HttpOnly; Secure\n");
+    let dict =
+        "headers={'Authorization': 'Token 9f8e7d6c5b4a', 'X-Auth-Token': 'XAuthTok42', 'Accept': 'application/json'}\n";
+    let out = redact(dict);
+    assert!(
+        !out.contains("9f8e7d6c5b4a") && !out.contains("XAuthTok42") && out.contains("'Accept': 'application/json'"),
+        "{out}"
+    );
+    assert_masked(r#"{"headers": {"x-api-key": "JsonHdrKey77", "accept": "*/*"}}"#, "JsonHdrKey77", "secret");
+}
+
+#[test]
+fn smtp_auth_base64_traces() {
+    let trace = "C: AUTH PLAIN AGFsZXJ0c0BleGFtcGxlLmNvbQBTbVB3MTIzNA==\nS: 235 ok\nC: AUTH LOGIN\nS: 334 VXNlcm5hbWU6\nC: YWxlcnRzQGV4YW1wbGUuY29t\nS: 334 UGFzc3dvcmQ6\nC: U2xQdzEyMzQ1Ng==\nS: 235 2.7.0 Authentication successful\n";
+    let out = redact(trace);
+    for secret in ["AGFsZXJ0c0BleGFtcGxlLmNvbQBTbVB3MTIzNA==", "YWxlcnRzQGV4YW1wbGUuY29t", "U2xQdzEyMzQ1Ng=="] {
+        assert!(!out.contains(secret), "{out}");
+    }
+    assert!(out.contains("S: 334 UGFzc3dvcmQ6\n") && out.contains("S: 235 2.7.0 Authentication successful"), "{out}");
+    assert_untouched("S: 250-AUTH PLAIN LOGIN\n");
+}
+
+#[test]
+fn key_named_values_are_masked_when_they_look_random() {
+    assert_masked(
+        "routing_key: 5f2c7a9e1b3d4f6a8c0e2b4d6f8a0c1e\n",
+        "5f2c7a9e1b3d4f6a8c0e2b4d6f8a0c1e",
+        "high-entropy-key",
+    );
+    assert_masked("MONGODB_REPLICA_SET_KEY=Zx81Qp0LmN4vB7cR2tY6uW9e\n", "Zx81Qp0LmN4vB7cR2tY6uW9e", "secret");
+    assert_masked("salt=Qw3rtY7uIo9pAs1d rounds=12", "Qw3rtY7uIo9pAs1d", "secret");
+    assert_masked(
+        "posting to https://acme.webhook.office.com/webhookb2/Ab12Cd34Ef56Gh78",
+        "Ab12Cd34Ef56Gh78",
+        "webhook-url",
+    );
+    // Not random, or not a secret: kept.
+    assert_untouched("dedup_key=incident-42 routing: default keyspace: orders\n");
+    assert_untouched("partition_key=6e9bf08b-0ccf-4a37-a2fd-551a7a7f531f\n");
+    assert_untouched(
+        "ssh_public_key: ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl\n",
+    );
+    assert_untouched("role_arn = arn:aws:iam::123456789012:role/velero\nregion = eu-west-1\n");
+}

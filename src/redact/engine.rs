@@ -4,7 +4,7 @@ use regex::bytes::Regex;
 
 use super::config::{PathPattern, UserConfig, UserRule};
 use super::detectors::{
-    Action, BUILTIN_RULES, Builtins, KEY_RULES, LineEffects, PseudoKind, R_HOST, R_IP, R_TWILIO, RuleId, Span,
+    Action, BUILTIN_RULES, Builtins, LineEffects, PseudoKind, R_HOST, R_IP, R_TWILIO, RuleId, Span,
 };
 use super::pseudonym::Pseudonymizer;
 
@@ -90,8 +90,23 @@ impl Engine {
         }
     }
 
+    pub(crate) fn has_user_rules(&self) -> bool {
+        !self.user_rules.is_empty()
+    }
+
     /// User rules and pseudonyms, run over every line.
     pub(crate) fn scan_user(&self, text: &[u8], base: usize, spans: &mut Vec<Span>) {
+        self.scan_user_rules(text, base, spans);
+        self.scan_pseudonyms(text, base, spans);
+    }
+
+    pub(crate) fn scan_pseudonyms(&self, text: &[u8], base: usize, spans: &mut Vec<Span>) {
+        if let Some(pseudonyms) = &self.pseudonyms {
+            pseudonyms.find(text, base, spans);
+        }
+    }
+
+    pub(crate) fn scan_user_rules(&self, text: &[u8], base: usize, spans: &mut Vec<Span>) {
         for rule in &self.user_rules {
             for caps in rule.regex.captures_iter(text) {
                 if let Some(group) = caps.get(rule.group)
@@ -101,9 +116,6 @@ impl Engine {
                     spans.push(Span { start: base + group.start(), end: base + group.end(), action });
                 }
             }
-        }
-        if let Some(pseudonyms) = &self.pseudonyms {
-            pseudonyms.find(text, base, spans);
         }
     }
 
@@ -175,7 +187,7 @@ impl Engine {
 /// Priority when spans overlap: a mask beats a drop beats a pseudonym (a secret is never pseudonymised).
 fn priority(action: Action) -> u8 {
     match action {
-        Action::Mask(rule) if KEY_RULES.contains(&rule) => 2,
+        Action::Mask(rule) if super::detectors::is_key_rule(rule) => 2,
         Action::Mask(_) => 3,
         Action::Drop => 1,
         Action::Pseudonym(_) => 0,

@@ -6,6 +6,12 @@
 //! secret (`secretName`, `tokenExpirationSeconds`, `passwordFile`). Whole components are compared, so
 //! `tokenizer`, `keyboard` and `monkey` are not sensitive, and neither is a bare `key` (tolerations,
 //! `secretKeyRef.key`, klog `key="ns/name"`).
+//!
+//! This is the ONE lexicon of sensitive names: object keys, env names, `key=value` in logs, YAML/INI/TOML/
+//! properties/.env lines, conf directives (`requirepass x`), HTTP headers and dict reprs all ask it.
+//! [`classify`] is sure; [`key_named`] is the weaker "a key of some kind" (`routing_key`,
+//! `MONGODB_REPLICA_SET_KEY`, `salt`): such a field is masked only when its value looks random
+//! ([`super::detectors::high_entropy`]).
 
 /// What a sensitive name holds; doubles as the rule name in masks and reports.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -15,7 +21,23 @@ pub(crate) enum SecretKind {
     Secret,
 }
 
-const PASSWORD_WORDS: &[&str] = &["password", "passwd", "pwd", "pass", "passphrase", "passcode"];
+const PASSWORD_WORDS: &[&str] = &[
+    "password",
+    "passwd",
+    "pwd",
+    "pass",
+    "passphrase",
+    "passcode",
+    // conf-file directives of databases, caches and brokers
+    "requirepass",
+    "masterauth",
+    "masterpass",
+    "rootpw",
+    "bindpw",
+    "authpass",
+    "pw",
+    "psk",
+];
 const TOKEN_WORDS: &[&str] = &["token", "tokens", "auth", "sastoken", "jwt", "bearer"];
 const SECRET_WORDS: &[&str] = &[
     "secret",
@@ -32,6 +54,10 @@ const SECRET_WORDS: &[&str] = &[
     "sas",
     "sig",
     "private",
+    "salt",
+    "pepper",
+    "cookie",
+    "cookies",
 ];
 /// Words that turn a following `key` component into a secret (`access_key`, `AccountKey`, `client-key-data`).
 const KEY_QUALIFIERS: &[&str] = &[
@@ -67,6 +93,75 @@ const KEY_QUALIFIERS: &[&str] = &[
     "primary",
     "secondary",
     "webhook",
+    "replica",
+    "set",
+    "replicaset",
+    "integration",
+    "session",
+    "cookie",
+    "unseal",
+    "recovery",
+    "vault",
+    "cluster",
+    "decryption",
+    "cipher",
+    "wrapping",
+    "kms",
+    "ingest",
+    "write",
+    "sentry",
+    "bot",
+    "server",
+    "jwt",
+    "oauth",
+    "sign",
+    "mac",
+];
+/// Names of keys that are public or mere identifiers, never masked whatever their value.
+const PUBLIC_KEYS: &[&str] = &[
+    "public",
+    "pub",
+    "topology",
+    "verify",
+    "verification",
+    "sort",
+    "partition",
+    "primary",
+    "foreign",
+    "cache",
+    "label",
+    "hash",
+    "range",
+    "shard",
+    "lookup",
+    "idempotency",
+    "object",
+    "map",
+    "group",
+    "dedup",
+    "message",
+    "row",
+    "index",
+    "metric",
+    "tag",
+    "annotation",
+    "config",
+    "env",
+    "field",
+    "json",
+    "node",
+    "host",
+    "known",
+    "authorized",
+    "ca",
+    "cert",
+    "certificate",
+    "trust",
+    "registry",
+    "s3",
+    "bucket",
+    "prefix",
+    "kid",
 ];
 /// Last components that mean "this names or describes a secret, it is not the secret".
 const NOT_A_VALUE: &[&str] = &[
@@ -175,6 +270,17 @@ const NOT_A_VALUE: &[&str] = &[
     "configuration",
     "settings",
     "options",
+    "arn",
+    "region",
+    "rounds",
+    "domain",
+    "samesite",
+    "secure",
+    "httponly",
+    "hint",
+    "alias",
+    "description",
+    "desc",
 ];
 
 /// Splits a name into lower-cased components.
@@ -235,9 +341,58 @@ pub(crate) fn classify(name: &[u8]) -> Option<SecretKind> {
         return None;
     }
     let parts = components(name);
+    if parts.iter().any(|part| PUBLIC_KEYS.contains(&part.as_str()))
+        && parts.last().is_some_and(|last| last == "key" || last == "keys" || last == "keyid" || last == "id")
+    {
+        // `public_key`, `verify_key`, `ssh_public_key_id`: public material or identifiers.
+        return None;
+    }
+    classify_parts(&parts)
+}
+
+/// A name that holds a key of some kind although the lexicon is not sure it is a secret: `routing_key`,
+/// `MONGODB_REPLICA_SET_KEY`, `sessionSalt`, `encKey`. Values under such names are masked when they look
+/// random. References (`keyName`, `secretKeyRef`, `*_FILE`, `*_PATH`) and public keys stay.
+pub(crate) fn key_named(name: &[u8]) -> bool {
+    if name.len() > 200 || name.eq_ignore_ascii_case(b"key") || name.eq_ignore_ascii_case(b"keys") {
+        return false;
+    }
+    let parts = components(name);
+    let Some(last) = parts.last() else { return false };
+    if parts.iter().any(|part| PUBLIC_KEYS.contains(&part.as_str())) {
+        return false;
+    }
+    let keyish = |part: &str| {
+        part == "key"
+            || part == "keys"
+            || part
+                .strip_suffix("key")
+                .is_some_and(|q| KEY_QUALIFIERS.contains(&q) || ["enc", "lic", "priv"].contains(&q))
+            || component_kind(part).is_some()
+    };
+    if !parts.iter().any(|part| keyish(part)) {
+        return false;
+    }
+    // `keyName`, `key_file`, `api_key_path`: a reference, not the value. `key` last is the value itself.
+    !NOT_A_VALUE.contains(&last.as_str()) || keyish(last)
+}
+
+/// `webhookUrl`, `slack_api_url`, `WEBHOOK`: a URL whose path carries a token.
+pub(crate) fn is_webhook_name(name: &[u8]) -> bool {
+    let parts = components(name);
+    parts.iter().any(|part| part == "webhook" || part == "hook" || part == "webhooks")
+        || (parts.iter().any(|part| part == "slack" || part == "teams" || part == "discord")
+            && parts.last().is_some_and(|last| last == "url" || last == "uri"))
+}
+
+fn classify_parts(parts: &[String]) -> Option<SecretKind> {
     let last = parts.last()?;
     let mut found: Option<SecretKind> = None;
-    for (index, part) in parts.iter().enumerate() {
+    // `smtp_auth_password` is a password even though `auth` comes first.
+    if parts.iter().any(|part| component_kind(part) == Some(SecretKind::Password)) {
+        found = Some(SecretKind::Password);
+    }
+    for (index, part) in parts.iter().enumerate().filter(|_| found.is_none()) {
         let kind = component_kind(part).or_else(|| {
             let is_key = part == "key" || part == "keys";
             let qualified = index > 0 && KEY_QUALIFIERS.contains(&parts[index - 1].as_str());
@@ -305,6 +460,20 @@ mod tests {
             "private_key_id",
             "credentials",
             "--db-password",
+            "replicaSetKey",
+            "MONGODB_REPLICA_SET_KEY",
+            "SECRET_KEY_BASE",
+            "encryptionKey",
+            "hmac_key",
+            "signingKey",
+            "sessionSecret",
+            "PASSWORD_SALT",
+            "pepper",
+            "requirepass",
+            "masterauth",
+            "aws_session_token",
+            "Cookie",
+            "X-Auth-Token",
         ] {
             assert!(sensitive(name), "{name} should be sensitive");
         }
@@ -336,8 +505,27 @@ mod tests {
             "value",
             "client-certificate-data",
             "public_key",
+            "publicKey",
+            "ssh_public_key",
+            "role_arn",
+            "region",
+            "keyName",
+            "SECRET_KEY_FILE",
+            "TLS_KEY_PATH",
+            "routing",
+            "keyspace",
         ] {
             assert!(!sensitive(name), "{name} should not be sensitive");
+        }
+    }
+
+    #[test]
+    fn key_named_is_the_weaker_rule() {
+        for name in ["routing_key", "integrationKey", "MONGODB_REPLICA_SET_KEY", "enc_key", "hmacKey", "salt"] {
+            assert!(key_named(name.as_bytes()), "{name} should be key-named");
+        }
+        for name in ["key", "keyName", "key_file", "topologyKey", "public_key", "sortKey", "keyspace", "monkey"] {
+            assert!(!key_named(name.as_bytes()), "{name} should not be key-named");
         }
     }
 

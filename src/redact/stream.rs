@@ -22,6 +22,10 @@ pub(crate) const WINDOW: usize = 64 * 1024;
 pub(crate) const OVERLAP: usize = 8 * 1024;
 /// Input is taken in slices of at most this size, bounding the buffered data.
 const PUSH_SLICE: usize = 1 << 20;
+/// With user rules, a long line up to this size is held whole so that each rule runs over the whole line
+/// once: window edges must not change what an anchored (`^…$`) rule matches. Longer lines fall back to
+/// running the user rules per window.
+pub(crate) const USER_RULE_LINE_LIMIT: usize = 8 << 20;
 
 /// Multi-line state carried from one line to the next.
 #[derive(Default, Debug)]
@@ -31,11 +35,20 @@ struct LineState {
     block: Option<(usize, RuleId)>,
     /// The rest of the current (long) line is part of a masked value.
     rest_of_line: bool,
+    /// `name: ROUTING_KEY` seen: the next `value:` is masked when it looks random.
+    env_value_loose: bool,
+    /// Lines left in which to look for the base64 answer to an SMTP AUTH prompt.
+    base64_answer: u8,
 }
 
 impl LineState {
     fn is_active(&self) -> bool {
-        self.in_pem || self.env_value_next || self.block.is_some() || self.rest_of_line
+        self.in_pem
+            || self.env_value_next
+            || self.env_value_loose
+            || self.base64_answer > 0
+            || self.block.is_some()
+            || self.rest_of_line
     }
 }
 
@@ -50,6 +63,10 @@ pub struct StreamRedactor {
     mid_line: bool,
     state: LineState,
     counts: Vec<u64>,
+    /// User-rule spans of the current long line, found over the whole line (relative to its start).
+    line_user_spans: Option<Vec<Span>>,
+    /// Bytes of the current long line already emitted.
+    line_offset: usize,
 }
 
 impl StreamRedactor {
@@ -64,6 +81,8 @@ impl StreamRedactor {
             mid_line: false,
             state: LineState::default(),
             counts: vec![0; rules],
+            line_user_spans: None,
+            line_offset: 0,
         }
     }
 
@@ -81,7 +100,9 @@ impl StreamRedactor {
                 self.pending = pending;
                 self.pending.drain(..=last_newline);
             }
-            while self.pending.len() > WINDOW {
+            // A long line is held whole for the user rules, up to a limit (see USER_RULE_LINE_LIMIT).
+            let hold = engine.has_user_rules() && !self.mid_line && self.pending.len() <= USER_RULE_LINE_LIMIT;
+            while self.pending.len() > WINDOW && !hold {
                 let pending = std::mem::take(&mut self.pending);
                 let cut = self.window(&engine, &pending, out);
                 self.pending = pending;
@@ -183,6 +204,12 @@ impl StreamRedactor {
     fn long_line(&mut self, engine: &Engine, line: &[u8], out: &mut Vec<u8>) {
         let mut rest = line;
         let content_len = |piece: &[u8]| piece.len() - usize::from(piece.ends_with(b"\n"));
+        if !self.mid_line && engine.has_user_rules() && content_len(line) > WINDOW {
+            let mut spans = Vec::new();
+            engine.scan_user_rules(&line[..content_len(line)], 0, &mut spans);
+            self.line_user_spans = Some(spans);
+            self.line_offset = 0;
+        }
         while content_len(rest) > WINDOW {
             let cut = self.window(engine, rest, out);
             rest = &rest[cut..];
@@ -195,12 +222,37 @@ impl StreamRedactor {
         let mut spans = std::mem::take(&mut self.carry);
         let at_line_start = !self.mid_line;
         self.scan_complete_line(engine, content, has_newline, 0, at_line_start, &mut spans);
-        engine.scan_user(content, 0, &mut spans);
+        self.user_spans(engine, content, 0, &mut spans);
         engine.scan_shapes(content, 0, &mut spans);
         engine.filter_allowed(content, 0, &mut spans, 0);
         engine.emit(rest, &mut spans, out, &mut self.counts);
         self.mid_line = false;
         self.state.rest_of_line = false;
+        self.line_user_spans = None;
+        self.line_offset = 0;
+    }
+
+    /// User rules and pseudonyms over `text` (at `base` in the current piece of the line). When the
+    /// whole line was scanned up front, its spans are translated instead; a span that began in an
+    /// earlier window continues as a drop (its mask was already written).
+    fn user_spans(&self, engine: &Engine, text: &[u8], base: usize, spans: &mut Vec<Span>) {
+        let Some(line_spans) = &self.line_user_spans else {
+            engine.scan_user(text, base, spans);
+            return;
+        };
+        engine.scan_pseudonyms(text, base, spans);
+        let from = self.line_offset + base;
+        let to = from + text.len();
+        for span in line_spans.iter().filter(|span| span.end > from && span.start < to) {
+            let (start, action) = if span.start < self.line_offset {
+                (self.line_offset, Action::Drop)
+            } else {
+                (span.start, span.action)
+            };
+            let start = start.max(from) - self.line_offset;
+            let end = span.end.min(to) - self.line_offset;
+            spans.push(Span { start, end, action });
+        }
     }
 
     /// Scans `data[..WINDOW]` (data is longer), emits a prefix and returns its length.
@@ -236,11 +288,15 @@ impl StreamRedactor {
         if scan_from < WINDOW {
             let text = &window[scan_from..];
             let starts_line = at_line_start && scan_from == 0;
+            if starts_line {
+                self.state.env_value_loose = false;
+                self.state.base64_answer = 0;
+            }
             if self.state.env_value_next {
                 self.state.env_value_next = false;
                 if starts_line {
                     let before = spans.len();
-                    engine.builtins().scan_env_value_line(text, scan_from, &mut spans);
+                    engine.builtins().scan_env_value_line(text, scan_from, false, &mut spans);
                     if let Some(span) = spans[before..].iter().find(|span| span.end == WINDOW) {
                         open_from = Some((span.start, false));
                     }
@@ -257,8 +313,12 @@ impl StreamRedactor {
             {
                 open_from = Some((span.start, false));
             }
-            engine.scan_user(text, scan_from, &mut spans);
+            self.user_spans(engine, text, scan_from, &mut spans);
             engine.scan_shapes(text, scan_from, &mut spans);
+        } else if self.line_user_spans.is_some() {
+            // Masked to the window's end by a multi-line state: a user span that began before still
+            // continues (as a drop) so it is not written again.
+            self.user_spans(engine, window, 0, &mut spans);
         }
         engine.filter_allowed(window, 0, &mut spans, 0);
         spans.sort_by_key(|span| span.start);
@@ -289,6 +349,7 @@ impl StreamRedactor {
         }
         engine.emit(&window[..cut], &mut emitted, out, &mut self.counts);
         self.mid_line = true;
+        self.line_offset += cut;
         cut
     }
 
@@ -339,10 +400,18 @@ impl StreamRedactor {
             }
             self.state.block = None;
         }
-        if self.state.env_value_next {
+        if self.state.env_value_next || self.state.env_value_loose {
+            let loose = !self.state.env_value_next;
             self.state.env_value_next = false;
+            self.state.env_value_loose = false;
             if at_line_start {
-                engine.builtins().scan_env_value_line(line, base, spans);
+                engine.builtins().scan_env_value_line(line, base, loose, spans);
+            }
+        }
+        if self.state.base64_answer > 0 {
+            self.state.base64_answer -= 1;
+            if at_line_start && engine.builtins().scan_base64_answer(line, base, spans) {
+                self.state.base64_answer = 0;
             }
         }
         self.scan_text(engine, line, base, at_line_start, spans);
@@ -356,6 +425,12 @@ impl StreamRedactor {
         }
         if effects.env_value_next {
             self.state.env_value_next = true;
+        }
+        if effects.env_value_loose {
+            self.state.env_value_loose = true;
+        }
+        if effects.base64_answer_next {
+            self.state.base64_answer = 3;
         }
         if effects.block.is_some() {
             self.state.block = effects.block;

@@ -205,3 +205,31 @@ fn a_value_running_to_the_end_of_a_long_line_is_masked_whole() {
         assert_eq!(report.total(), 1);
     }
 }
+
+/// Issue 15 §5: an anchored user rule over a line longer than a window matches what it matches on the
+/// whole line — once, not at every window start.
+#[test]
+fn anchored_user_rules_ignore_window_edges() {
+    let dir = std::env::temp_dir().join(format!("mayadiag-anchored-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let rules = dir.join("rules.yaml");
+    std::fs::write(
+        &rules,
+        "rules:\n  - name: whole-line\n    regex: '^DUMP (.*)$'\n    group: 1\n  - name: line-start\n    regex: '^word'\n",
+    )
+    .unwrap();
+    let redactor = Redactor::new(&RedactOptions { user_config: Some(rules), ..RedactOptions::default() }).unwrap();
+    let mut line = String::from("DUMP ");
+    while line.len() < (1 << 20) {
+        line.push_str("word abc ");
+    }
+    let input = format!("{line}\nword at start\n");
+    for sizes in [&[input.len()][..], &[4096], &[65_537, 3]] {
+        let (out, report) = run_chunked(&redactor, input.as_bytes(), sizes);
+        let out = String::from_utf8(out).unwrap();
+        assert_eq!(out, "DUMP ***REDACTED:whole-line***\n***REDACTED:line-start*** at start\n", "sizes {sizes:?}");
+        assert_eq!(report.per_rule()["whole-line"], 1);
+        assert_eq!(report.per_rule()["line-start"], 1);
+    }
+    let _ = std::fs::remove_dir_all(dir);
+}

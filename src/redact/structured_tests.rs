@@ -134,3 +134,60 @@ proptest::proptest! {
         proptest::prop_assert!(!redacted.to_string().contains("PlantedObj1"));
     }
 }
+
+#[test]
+fn documents_inside_configmap_values_are_parsed_and_keep_their_format() {
+    let alertmanager = "receivers:\n  - name: pd\n    pagerduty_configs:\n      - routing_key: 0a1b2c3d4e5f60718293a4b5c6d7e8f9\n        severity: critical\nroute:\n  routing: default\n";
+    let values = "mongodb:\n  extraEnvVars:\n    - {name: MONGODB_REPLICA_SET_KEY, value: Rk81Qp0LmN4vB7cR2tY6uW9eXa1}\n  auth:\n    rootPassword: RootPw-42\n  keyspace: orders\n";
+    let (obj, report) = redact(json!({"kind": "ConfigMap", "data": {
+        "alertmanager.yml": alertmanager, "values.yaml": values,
+        "pgpass": "db.svc:5432:billing:billing:PgPassW0rd\n",
+        "ipv6": "fd00:10:244:1::5\n"}}));
+    let am = obj["data"]["alertmanager.yml"].as_str().unwrap();
+    assert!(!am.contains("0a1b2c3d4e5f60718293a4b5c6d7e8f9") && am.contains("routing: default"), "{am}");
+    assert!(am.starts_with("receivers:\n  - name: pd\n"), "format kept: {am}");
+    let values = obj["data"]["values.yaml"].as_str().unwrap();
+    assert!(!values.contains("Rk81Qp0LmN4vB7cR2tY6uW9eXa1") && !values.contains("RootPw-42"), "{values}");
+    assert!(values.contains("keyspace: orders"), "{values}");
+    assert_eq!(obj["data"]["pgpass"], "db.svc:5432:billing:billing:***REDACTED:pgpass***\n");
+    assert_eq!(obj["data"]["ipv6"], "fd00:10:244:1::5\n");
+    assert!(report.per_rule().contains_key("structured-document"), "{:?}", report.per_rule());
+}
+
+#[test]
+fn credentials_file_under_a_sensitive_name_keeps_its_non_secret_lines() {
+    let file = "[default]\naws_access_key_id = AKIAABCDEFGHIJKLMNOP\naws_secret_access_key = wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY\nregion = eu-west-1\n\n[profile velero]\nrole_arn = arn:aws:iam::123456789012:role/velero\n";
+    let (obj, _) = redact(json!({"data": {"credentials": file, "password": "plain-pw-1"}}));
+    let out = obj["data"]["credentials"].as_str().unwrap();
+    assert!(!out.contains("wJalrXUtnFEMI") && !out.contains("AKIAABCDEFGHIJKLMNOP"), "{out}");
+    assert!(
+        out.contains("region = eu-west-1") && out.contains("role_arn = arn:aws:iam::123456789012:role/velero"),
+        "{out}"
+    );
+    assert_eq!(obj["data"]["password"], "***REDACTED:password***");
+    // Nothing to find inside a multi-line value under a sensitive name: masked whole.
+    let (obj, _) = redact(json!({"data": {"password": "two\nlines"}}));
+    assert_eq!(obj["data"]["password"], "***REDACTED:password***");
+}
+
+#[test]
+fn key_named_fields_public_keys_and_webhooks() {
+    let (obj, _) = redact(json!({"spec": {
+        "replicaSetKey": "Zx81Qp0LmN4vB7cR2tY6uW9e",
+        "routing_key": "short",
+        "keyName": "backup-signing-key",
+        "publicKey": "-----BEGIN PUBLIC KEY-----\nMFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAE\n-----END PUBLIC KEY-----\n",
+        "ssh_key": "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6 ops@example",
+        "webhookUrl": "https://hooks.example.com/notify/Tok3nInPath99",
+        "env": [{"name": "MONGODB_REPLICA_SET_KEY", "value": "Rs0Key81Qp0LmN4vB7cR2tY6"},
+                {"name": "MONGODB_REPLICA_SET_KEY_FILE", "value": "/run/secrets/rs-key"}]}}));
+    let spec = &obj["spec"];
+    assert_eq!(spec["replicaSetKey"], "***REDACTED:secret***");
+    assert_eq!(spec["routing_key"], "short");
+    assert_eq!(spec["keyName"], "backup-signing-key");
+    assert!(spec["publicKey"].as_str().unwrap().contains("MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAE"));
+    assert!(spec["ssh_key"].as_str().unwrap().starts_with("ssh-ed25519 AAAA"));
+    assert_eq!(spec["webhookUrl"], "https://hooks.example.com/***REDACTED:webhook-url***");
+    assert_eq!(spec["env"][0]["value"], "***REDACTED:env-secret***");
+    assert_eq!(spec["env"][1]["value"], "/run/secrets/rs-key");
+}
