@@ -33,6 +33,10 @@ pub struct Analysis {
     pub counts: Counts,
     /// What could not be collected (`what: reason`).
     pub gaps: Vec<String>,
+    /// What the verdict rests on: `complete`, `partial` (checks not evaluated) or `unknown` (core
+    /// inputs unreadable; exit code 5). See `crate::coverage`.
+    #[serde(default)]
+    pub coverage: crate::coverage::Coverage,
 }
 
 /// Snapshot sizes, for the summary.
@@ -82,15 +86,19 @@ pub fn analyze(set: &CheckSet, snap: &Snapshot, input: &SeverityInput) -> Analys
         collected_at: snap.meta.collected_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
         counts: Counts { objects, events, logs },
         gaps: snap.gaps().iter().map(|g| format!("{}: {}", g.what, g.reason)).collect(),
+        coverage: crate::coverage::assess(set, snap.gaps()),
     }
 }
 
 impl Analysis {
-    /// 0 nothing failing, 3 a check failed, 4 only warnings (per `fail_on`).
+    /// 0 nothing failing, 3 a check failed, 4 only warnings (per `fail_on`), 5 the verdict is
+    /// unknown (core inputs unreadable; a failing check still says 3: that much is known).
     pub fn exit_code(&self, fail_on: FailOn) -> i32 {
         let fails = self.findings.iter().any(|f| f.status == Status::Fail);
         let warns = self.findings.iter().any(|f| f.status == Status::Warn);
+        let unknown = self.coverage.verdict == crate::coverage::Verdict::Unknown;
         match fail_on {
+            _ if unknown && !(fails && fail_on != FailOn::Never) => crate::exit::UNKNOWN,
             FailOn::Never => 0,
             _ if fails => 3,
             FailOn::Warn if warns => 4,
@@ -118,7 +126,17 @@ impl Analysis {
 fn verdict(a: &Analysis) -> String {
     let fails = a.findings.iter().filter(|f| f.status == Status::Fail).count();
     let warns = a.findings.iter().filter(|f| f.status == Status::Warn).count();
-    if fails + warns == 0 {
+    let not_evaluated = a.coverage.not_evaluated.len();
+    if fails + warns == 0 && a.coverage.verdict == crate::coverage::Verdict::Unknown {
+        format!("Verdict unknown: {not_evaluated} of {} checks could not be evaluated", a.checked.len())
+    } else if fails + warns == 0 && not_evaluated > 0 {
+        format!(
+            "Sev {}: no problem found in what could be read ({} of {} checks not evaluated)",
+            a.severity.level,
+            not_evaluated,
+            a.checked.len()
+        )
+    } else if fails + warns == 0 {
         format!("Sev {}: no problem found ({} checks)", a.severity.level, a.checked.len())
     } else {
         format!("Sev {}: {fails} failing, {warns} warning ({} checks)", a.severity.level, a.checked.len())
@@ -147,10 +165,21 @@ pub fn render_human(a: &Analysis, color: bool) -> String {
         2 => "33",
         _ => "32",
     };
+    let coverage = a.coverage.headline();
+    for line in &coverage {
+        let _ = writeln!(out, "{}", paint(color, "1;31", line));
+    }
+    if !coverage.is_empty() {
+        out.push('\n');
+    }
     let _ = writeln!(out, "{}", paint(color, sev_color, &verdict(a)));
-    let _ = writeln!(out, "  suggested Sev {} ({})", a.severity.suggested, a.severity.driven_by);
-    for r in &a.severity.reasons {
-        let _ = writeln!(out, "  - {r}");
+    // With nothing found and the core inputs unread, "suggested Sev 3 (nothing found)" would be
+    // the unearned all-clear the verdict line just withheld.
+    if !(a.findings.is_empty() && a.coverage.verdict == crate::coverage::Verdict::Unknown) {
+        let _ = writeln!(out, "  suggested Sev {} ({})", a.severity.suggested, a.severity.driven_by);
+        for r in &a.severity.reasons {
+            let _ = writeln!(out, "  - {r}");
+        }
     }
     let _ =
         writeln!(out, "  cluster {} · collected {}", a.cluster_version.as_deref().unwrap_or("unknown"), a.collected_at);
@@ -193,7 +222,11 @@ pub fn render_human(a: &Analysis, color: bool) -> String {
 /// `summary.md`: the same content, for the ticket body.
 pub fn summary_markdown(a: &Analysis) -> String {
     let mut out = String::new();
-    let _ = writeln!(out, "# mayadiag summary\n\n**{}**\n", verdict(a));
+    let _ = writeln!(out, "# mayadiag summary\n");
+    for line in a.coverage.headline() {
+        let _ = writeln!(out, "    {line}");
+    }
+    let _ = writeln!(out, "\n**{}**\n", verdict(a));
     let _ = writeln!(
         out,
         "Suggested Sev {} (driven by {}){}.\n",
