@@ -541,12 +541,20 @@ fn interrupt_removes_partial_bundle() {
         .stderr(std::process::Stdio::null())
         .spawn()
         .unwrap();
-    let partial = served.dir.path().join("i.tar.gz.partial");
-    assert!(wait_for(std::time::Duration::from_secs(20), || partial.exists()), "collection started");
+    // The partial file has a random name beside the target (`.i.tar.gz.XXXXXX.partial`).
+    let partials = || -> Vec<std::path::PathBuf> {
+        std::fs::read_dir(served.dir.path())
+            .unwrap()
+            .flatten()
+            .map(|e| e.path())
+            .filter(|p| p.to_string_lossy().ends_with(".partial"))
+            .collect()
+    };
+    assert!(wait_for(std::time::Duration::from_secs(20), || !partials().is_empty()), "collection started");
     let _ = std::process::Command::new("kill").args(["-INT", &child.id().to_string()]).status();
     let status = child.wait().unwrap();
     assert_eq!(status.code(), Some(130));
-    assert!(!partial.exists(), "partial removed");
+    assert!(partials().is_empty(), "partial removed");
     assert!(!out.exists());
 }
 

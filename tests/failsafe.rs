@@ -401,3 +401,28 @@ fn control_characters_from_a_bundle_are_escaped() {
     let stdout = texts(&o).0;
     assert!(!stdout.contains('\u{1b}') && stdout.contains("\\u001b]52;c;"), "{stdout}");
 }
+
+/// A file the redaction rules cannot be applied to fails `redact` (exit 1, nothing written)
+/// instead of a bundle that looks done.
+#[test]
+fn redact_fails_when_a_rule_cannot_be_applied() {
+    let tmp = tempfile::tempdir().unwrap();
+    let cluster = tmp.path().join("cluster");
+    copy_dir(&fixture("healthy-4x"), &cluster);
+    std::fs::write(cluster.join("cluster-resources/pods/broken.json"), "{\"items\": [{\"password\": \"hunter2\"").unwrap();
+    let out = tmp.path().join("out.tar.gz");
+    let o = run(&["redact", cluster.to_str().unwrap(), "-o", out.to_str().unwrap()]);
+    let (stdout, stderr) = texts(&o);
+    assert_eq!(o.status.code(), Some(1), "{stdout}\n{stderr}");
+    assert!(
+        stderr.contains("could not apply the redaction rules to 1 file(s)")
+            && stderr.contains("cluster-resources/pods/broken.json"),
+        "{stderr}"
+    );
+    assert!(!out.exists() && partial_files(tmp.path()).is_empty());
+
+    std::fs::remove_file(cluster.join("cluster-resources/pods/broken.json")).unwrap();
+    let o = run(&["redact", cluster.to_str().unwrap(), "-o", out.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", texts(&o).1);
+    assert!(bundle_map(&out).contains_key("mayadiag/redaction-report.json"));
+}

@@ -74,7 +74,7 @@ pub enum ApiError {
     #[error("connection failed: {0}")]
     Transport(String),
     /// No answer in time.
-    #[error("timed out after {0:?}")]
+    #[error("timed out after {:.1}s", .0.as_secs_f64())]
     Timeout(Duration),
     /// The answer was not what the API promises.
     #[error("undecodable response: {0}")]
