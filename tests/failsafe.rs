@@ -115,15 +115,6 @@ fn a_forbidden_side_resource_leaves_its_checks_not_evaluated() {
     assert!(!not_evaluated.contains(&"openebs-pod-crashloop"), "{not_evaluated:?}");
 }
 
-fn partial_files(dir: &Path) -> Vec<PathBuf> {
-    std::fs::read_dir(dir)
-        .unwrap()
-        .flatten()
-        .map(|e| e.path())
-        .filter(|p| p.to_string_lossy().ends_with(".partial"))
-        .collect()
-}
-
 fn collect_demo(out: &Path, extra: &[&str]) -> std::process::Output {
     let o = out.display().to_string();
     let mut args = vec!["collect", "--demo", "--output", &o];
@@ -225,6 +216,21 @@ fn stderr_of(child: Child) -> String {
     String::from_utf8_lossy(&child.wait_with_output().unwrap().stderr).into_owned()
 }
 
+/// Once a partial file exists in `dir`, send `sig`; assert the process exits with `code` within a
+/// second, leaving neither a partial file nor `out`, and saying it removed the partial file.
+fn interrupt_once_writing(mut child: Child, dir: &Path, out: &Path, sig: i32, code: i32) {
+    assert!(wait_for(Duration::from_secs(20), || !partial_files(dir).is_empty()), "a partial file appears");
+    std::thread::sleep(Duration::from_millis(250));
+    signal(&child, sig);
+    let (status, took) = wait_timed(&mut child, Duration::from_secs(5));
+    let stderr = stderr_of(child);
+    assert_eq!(status, Some(code), "{stderr}");
+    assert!(took < Duration::from_secs(1), "honoured in {took:?}");
+    assert!(partial_files(dir).is_empty(), "{:?}", partial_files(dir));
+    assert!(!out.exists());
+    assert!(stderr.contains("; removed the partial file"), "{stderr}");
+}
+
 /// SIGTERM and Ctrl-C in the middle of a collection (a slow API server): exit 143/130 within a
 /// second, the partial bundle removed, and the message says so.
 #[test]
@@ -236,17 +242,8 @@ fn signals_during_collect_remove_the_partial_bundle() {
         let dir = tempfile::tempdir().unwrap();
         let out = dir.path().join("b.tar.gz");
         let kc = served.kc();
-        let mut child = spawn(&["collect", "--kubeconfig", &kc, "--output", out.to_str().unwrap()]);
-        assert!(wait_for(Duration::from_secs(20), || !partial_files(dir.path()).is_empty()), "a partial file appears");
-        std::thread::sleep(Duration::from_millis(300));
-        signal(&child, sig);
-        let (status, took) = wait_timed(&mut child, Duration::from_secs(5));
-        let stderr = stderr_of(child);
-        assert_eq!(status, Some(code), "{stderr}");
-        assert!(took < Duration::from_secs(1), "honoured in {took:?}");
-        assert!(partial_files(dir.path()).is_empty(), "{:?}", partial_files(dir.path()));
-        assert!(!out.exists());
-        assert!(stderr.contains("removed the partial file"), "{stderr}");
+        let child = spawn(&["collect", "--kubeconfig", &kc, "--output", out.to_str().unwrap()]);
+        interrupt_once_writing(child, dir.path(), &out, sig, code);
     }
 }
 
@@ -265,17 +262,8 @@ fn ctrl_c_during_redact_removes_the_partial_file() {
     }
     std::fs::write(&input, text.repeat(3)).unwrap();
     let out = tmp.path().join("redacted.log");
-    let mut child = spawn(&["redact", input.to_str().unwrap(), "-o", out.to_str().unwrap()]);
-    assert!(wait_for(Duration::from_secs(20), || !partial_files(tmp.path()).is_empty()), "a partial file appears");
-    std::thread::sleep(Duration::from_millis(200));
-    signal(&child, libc::SIGINT);
-    let (status, took) = wait_timed(&mut child, Duration::from_secs(5));
-    let stderr = stderr_of(child);
-    assert_eq!(status, Some(130), "{stderr}");
-    assert!(took < Duration::from_secs(1), "honoured in {took:?}");
-    assert!(partial_files(tmp.path()).is_empty());
-    assert!(!out.exists());
-    assert!(stderr.contains("interrupted; removed the partial file"), "{stderr}");
+    let child = spawn(&["redact", input.to_str().unwrap(), "-o", out.to_str().unwrap()]);
+    interrupt_once_writing(child, tmp.path(), &out, libc::SIGINT, 130);
 }
 
 /// A full disk: the error says the partial file was removed, and it was. Needs root to mount a
@@ -318,20 +306,13 @@ fn full_disk_removes_the_partial_file_and_says_so() {
     assert!(left.is_empty(), "{left:?}");
 }
 
-fn plain_kubeconfig(path: &Path, port: u16) {
-    let text = format!(
-        "apiVersion: v1\nkind: Config\nclusters:\n- name: c\n  cluster:\n    server: http://127.0.0.1:{port}\ncontexts:\n- name: c\n  context:\n    cluster: c\n    user: u\ncurrent-context: c\nusers:\n- name: u\n  user: {{}}\n"
-    );
-    std::fs::write(path, text).unwrap();
-}
-
 /// Nothing listens: one line within seconds, not retries.
 #[test]
 fn connection_refused_fails_in_seconds_with_one_line() {
     let tmp = tempfile::tempdir().unwrap();
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let kc = tmp.path().join("kc");
-    plain_kubeconfig(&kc, port);
+    write_plain_kubeconfig(&kc, port);
     for command in ["collect", "check"] {
         let start = Instant::now();
         let o = run(&[command, "--kubeconfig", kc.to_str().unwrap()]);
@@ -351,7 +332,7 @@ fn a_silent_server_is_announced_and_ctrl_c_is_honoured() {
     let tmp = tempfile::tempdir().unwrap();
     let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let kc = tmp.path().join("kc");
-    plain_kubeconfig(&kc, silent.local_addr().unwrap().port());
+    write_plain_kubeconfig(&kc, silent.local_addr().unwrap().port());
     let out = tmp.path().join("never.tar.gz");
     let mut child = spawn(&["collect", "--kubeconfig", kc.to_str().unwrap(), "--output", out.to_str().unwrap()]);
     std::thread::sleep(Duration::from_millis(2600));
@@ -409,7 +390,8 @@ fn redact_fails_when_a_rule_cannot_be_applied() {
     let tmp = tempfile::tempdir().unwrap();
     let cluster = tmp.path().join("cluster");
     copy_dir(&fixture("healthy-4x"), &cluster);
-    std::fs::write(cluster.join("cluster-resources/pods/broken.json"), "{\"items\": [{\"password\": \"hunter2\"").unwrap();
+    std::fs::write(cluster.join("cluster-resources/pods/broken.json"), "{\"items\": [{\"password\": \"hunter2\"")
+        .unwrap();
     let out = tmp.path().join("out.tar.gz");
     let o = run(&["redact", cluster.to_str().unwrap(), "-o", out.to_str().unwrap()]);
     let (stdout, stderr) = texts(&o);
