@@ -96,6 +96,12 @@ pub fn render_analysis(a: &Analysis, format: OutputFormat, extra: Option<(&str, 
     }
 }
 
+/// An output that cannot be written: exit 2 when refused (exists, not a regular file, no
+/// directory), 1 when creating it failed.
+pub fn output_failure(e: crate::bundle::OutputError) -> Failure {
+    Failure { code: e.exit_code(), message: e.to_string() }
+}
+
 /// When the verdict is unknown and the report is machine-readable, one line on stderr too (the
 /// text report leads with it already).
 pub fn warn_unknown_coverage(a: &Analysis, format: OutputFormat) {
@@ -178,7 +184,7 @@ fn redact_stream(redactor: &Redactor, input: &Path, output: Option<&Path>, force
     };
     // A file is written through a partial file and renamed into place when complete.
     let mut partial = match output.map(Destination::from_arg) {
-        Some(Destination::File(p)) => Some(PartialFile::create(&p, force).map_err(Failure::usage)?),
+        Some(Destination::File(p)) => Some(PartialFile::create(&p, force).map_err(output_failure)?),
         _ => None,
     };
     let mut stdout = std::io::stdout().lock();
@@ -222,7 +228,7 @@ fn redact_bundle(redactor: &Redactor, input: &Path, output: Option<PathBuf>, for
     let mtime = chrono::Utc::now().timestamp().max(0) as u64;
     let destination = Destination::from_arg(&output);
     let mut writer =
-        crate::bundle::BundleWriter::create(&destination, force, &top, mtime, 6).map_err(Failure::usage)?;
+        crate::bundle::BundleWriter::create(&destination, force, &top, mtime, 6).map_err(output_failure)?;
     let mut report = RedactionReport::default();
     let mut manifest: Option<Value> = None;
     crate::bundle::visit_bundle(input, |rel, data| {

@@ -71,6 +71,16 @@ pub enum OutputError {
     },
 }
 
+impl OutputError {
+    /// Exit code: a refused target is a usage error (2), a failed creation a runtime error (1).
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            OutputError::Create { .. } => crate::exit::RUNTIME,
+            _ => crate::exit::USAGE,
+        }
+    }
+}
+
 /// What a path on the file system is, for messages; `None` for a regular file.
 fn non_regular_kind(meta: &fs::Metadata) -> Option<&'static str> {
     let t = meta.file_type();

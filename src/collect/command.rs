@@ -123,7 +123,7 @@ pub async fn run(args: CollectArgs) -> Result<i32, Failure> {
     // An output that cannot be written is refused before the cluster is touched.
     let requested = args.output.as_deref().map(Destination::from_arg);
     if let Some(d) = &requested {
-        d.check(args.force, true).map_err(Failure::usage)?;
+        d.check(args.force, true).map_err(crate::commands::output_failure)?;
         if d.is_stdout() && args.ticket.is_some() {
             return Err(Failure::usage("--ticket needs the bundle in a file; give --output PATH instead of `-`"));
         }
@@ -134,7 +134,7 @@ pub async fn run(args: CollectArgs) -> Result<i32, Failure> {
     let top = format!("mayadiag-{}-{stamp}", sanitize(&target.name));
     let output = requested.unwrap_or_else(|| Destination::File(PathBuf::from(format!("{top}.tar.gz"))));
     let mtime = chrono::Utc::now().timestamp().max(0) as u64;
-    let sink = BundleSink::create(&output, args.force, &top, mtime, args.compression_level).map_err(Failure::usage)?;
+    let sink = BundleSink::create(&output, args.force, &top, mtime, args.compression_level).map_err(crate::commands::output_failure)?;
     let opts = CollectOptions {
         since: args.since,
         max_log_bytes: args.max_log_bytes,
