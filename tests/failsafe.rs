@@ -247,11 +247,11 @@ fn signals_during_collect_remove_the_partial_bundle() {
     }
 }
 
-/// Ctrl-C while `redact` writes a file: exit 130, no partial file, no output.
+/// Ctrl-C and SIGTERM while `redact` writes a text file or a bundle: exit 130/143, no partial
+/// file, no output.
 #[test]
-fn ctrl_c_during_redact_removes_the_partial_file() {
+fn signals_during_redact_remove_the_partial_file() {
     let tmp = tempfile::tempdir().unwrap();
-    let input = tmp.path().join("big.log");
     let mut text = String::new();
     for i in 0..200_000 {
         text.push_str(&format!(
@@ -260,10 +260,25 @@ fn ctrl_c_during_redact_removes_the_partial_file() {
             i % 200
         ));
     }
-    std::fs::write(&input, text.repeat(3)).unwrap();
-    let out = tmp.path().join("redacted.log");
-    let child = spawn(&["redact", input.to_str().unwrap(), "-o", out.to_str().unwrap()]);
-    interrupt_once_writing(child, tmp.path(), &out, libc::SIGINT, 130);
+    let text = text.repeat(3);
+    let input = tmp.path().join("big.log");
+    std::fs::write(&input, &text).unwrap();
+    for (sig, code) in [(libc::SIGINT, 130), (libc::SIGTERM, 143)] {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("redacted.log");
+        let child = spawn(&["redact", input.to_str().unwrap(), "-o", out.to_str().unwrap()]);
+        interrupt_once_writing(child, dir.path(), &out, sig, code);
+    }
+    // A bundle (directory) whose big log takes a while to re-redact.
+    let cluster = tmp.path().join("cluster");
+    copy_dir(&fixture("healthy-4x"), &cluster);
+    let logs = cluster.join("cluster-resources/pods/logs/openebs/big-pod");
+    std::fs::create_dir_all(&logs).unwrap();
+    std::fs::write(logs.join("main.log"), &text).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("redacted.tar.gz");
+    let child = spawn(&["redact", cluster.to_str().unwrap(), "-o", out.to_str().unwrap()]);
+    interrupt_once_writing(child, dir.path(), &out, libc::SIGTERM, 143);
 }
 
 /// A full disk: the error says the partial file was removed, and it was. Needs root to mount a
