@@ -27,6 +27,11 @@ impl Failure {
 
 /// Run a command; returns the process exit code.
 pub async fn run(cli: Cli) -> i32 {
+    // serve and agent run until told to stop and handle their own signals; every other command
+    // is ended by Ctrl-C/SIGTERM at once, its partial files removed (`crate::interrupt`).
+    if !matches!(cli.command, Command::Serve(_) | Command::Agent(_)) {
+        crate::interrupt::watch();
+    }
     let result = match cli.command {
         Command::Serve(args) => crate::serve::command::run(args).await,
         Command::Collect(args) => crate::collect::command::run(args).await,

@@ -110,9 +110,13 @@ pub struct CollectArgs {
     /// Report format on stdout.
     #[arg(short = 'o', long = "format", value_enum, default_value_t)]
     pub format: OutputFormat,
-    /// Where to write the bundle (default: ./mayadiag-<cluster>-<time>.tar.gz).
+    /// Where to write the bundle (default: ./mayadiag-<cluster>-<time>.tar.gz); `-` streams it to
+    /// stdout (the report then goes to stderr). An existing file is never replaced without --force.
     #[arg(long, value_name = "PATH")]
     pub output: Option<PathBuf>,
+    /// Replace an existing regular file at --output (never a device, symlink or directory).
+    #[arg(long)]
+    pub force: bool,
     /// Only logs newer than this.
     #[arg(long, value_name = "DURATION", default_value = "24h", value_parser = parse_duration)]
     pub since: Duration,
@@ -234,9 +238,13 @@ pub struct ServeArgs {
 pub struct RedactArgs {
     /// A text file, `-` for stdin, or a bundle (.tar.gz or directory).
     pub input: PathBuf,
-    /// Where to write (default: stdout for text; `<input>.redacted.tar.gz` for bundles).
+    /// Where to write (default: stdout for text; `<input>.redacted.tar.gz` for bundles; `-` for
+    /// stdout). An existing file is never replaced without --force.
     #[arg(short = 'o', long = "output", value_name = "PATH")]
     pub output: Option<PathBuf>,
+    /// Replace an existing regular file at --output (never a device, symlink or directory).
+    #[arg(long)]
+    pub force: bool,
     /// Redaction rules.
     #[command(flatten)]
     pub redact: RedactArgsCommon,

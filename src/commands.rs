@@ -8,6 +8,7 @@ use std::sync::Arc;
 use serde_json::Value;
 
 use crate::app::Failure;
+use crate::bundle::{Destination, PartialFile};
 use crate::checks::CheckSet;
 use crate::cli::{AnalyzeArgs, CheckArgs, CheckOptions, FailOnArg, OutputFormat, RedactArgs};
 use crate::collect::command::{connect, redactor_from};
@@ -71,8 +72,14 @@ pub fn use_color() -> bool {
 
 /// Print an analysis in the requested format.
 pub fn print_analysis(a: &Analysis, format: OutputFormat, extra: Option<(&str, Value)>) {
+    print!("{}", render_analysis(a, format, extra, use_color()));
+}
+
+/// An analysis in the requested format. Text escapes control characters from the cluster's
+/// data (`crate::term`); JSON escapes them by its own rules.
+pub fn render_analysis(a: &Analysis, format: OutputFormat, extra: Option<(&str, Value)>, color: bool) -> String {
     match format {
-        OutputFormat::Text => print!("{}", render_human(a, use_color())),
+        OutputFormat::Text => render_human(&crate::term::escaped(a), color),
         OutputFormat::Json | OutputFormat::Yaml => {
             let mut v = serde_json::to_value(a).unwrap_or(Value::Null);
             if let (Some((k, x)), Some(map)) = (extra, v.as_object_mut()) {
@@ -81,10 +88,30 @@ pub fn print_analysis(a: &Analysis, format: OutputFormat, extra: Option<(&str, V
             let text = if format == OutputFormat::Json {
                 serde_json::to_string_pretty(&v).unwrap_or_default()
             } else {
+                crate::term::escape_value(&mut v);
                 serde_saphyr::to_string(&v).unwrap_or_default()
             };
-            println!("{text}");
+            format!("{text}\n")
         }
+    }
+}
+
+/// An output that cannot be written: exit 2 when refused (exists, not a regular file, no
+/// directory), 1 when creating it failed.
+pub fn output_failure(e: crate::bundle::OutputError) -> Failure {
+    Failure { code: e.exit_code(), message: e.to_string() }
+}
+
+/// When the verdict is unknown and the report is machine-readable, one line on stderr too (the
+/// text report leads with it already).
+pub fn warn_unknown_coverage(a: &Analysis, format: OutputFormat) {
+    if a.coverage.verdict == crate::coverage::Verdict::Unknown && format != OutputFormat::Text {
+        eprintln!(
+            "mayadiag: verdict unknown (exit {}): could not read {}; {}",
+            exit::UNKNOWN,
+            a.coverage.unreadable.iter().filter(|u| u.core).map(|u| u.resource.as_str()).collect::<Vec<_>>().join(", "),
+            a.coverage.fixes.first().map(String::as_str).unwrap_or("see the coverage field")
+        );
     }
 }
 
@@ -113,6 +140,7 @@ pub async fn check(args: CheckArgs) -> Result<i32, Failure> {
         collect(&target.kube, &opts, redactor, patterns, None, &NoProgress, version).await.map_err(Failure::runtime)?;
     let analysis = analyze(&set, &collected.snapshot, &severity_input(&args.check, args.description.as_ref()));
     print_analysis(&analysis, args.format, None);
+    warn_unknown_coverage(&analysis, args.format);
     Ok(analysis.exit_code(fail_on(args.fail_on)))
 }
 
@@ -127,6 +155,7 @@ pub async fn analyze_bundle(args: AnalyzeArgs) -> Result<i32, Failure> {
         .map_err(Failure::runtime)?;
     let analysis = analyze(&set, &snap, &severity_input(&args.check, args.description.as_ref()));
     print_analysis(&analysis, args.format, None);
+    warn_unknown_coverage(&analysis, args.format);
     Ok(analysis.exit_code(fail_on(args.fail_on)))
 }
 
@@ -137,29 +166,34 @@ pub async fn redact(args: RedactArgs) -> Result<i32, Failure> {
     let is_bundle =
         input.is_dir() || input.to_string_lossy().ends_with(".tar.gz") || input.to_string_lossy().ends_with(".tgz");
     let output = args.output.clone();
+    let force = args.force;
     tokio::task::spawn_blocking(move || {
         if is_bundle {
-            redact_bundle(&redactor, &input, output)
+            redact_bundle(&redactor, &input, output, force)
         } else {
-            redact_stream(&redactor, &input, output.as_deref())
+            redact_stream(&redactor, &input, output.as_deref(), force)
         }
     })
     .await
     .map_err(Failure::runtime)?
 }
 
-fn redact_stream(redactor: &Redactor, input: &Path, output: Option<&Path>) -> Result<i32, Failure> {
+fn redact_stream(redactor: &Redactor, input: &Path, output: Option<&Path>, force: bool) -> Result<i32, Failure> {
     let name = input.display().to_string();
     let mut reader: Box<dyn Read> = if name == "-" {
         Box::new(std::io::stdin().lock())
     } else {
         Box::new(std::fs::File::open(input).map_err(|e| Failure::runtime(format!("cannot read {name}: {e}")))?)
     };
-    let mut writer: Box<dyn Write> = match output {
-        Some(p) => Box::new(std::io::BufWriter::new(
-            std::fs::File::create(p).map_err(|e| Failure::runtime(format!("cannot write {}: {e}", p.display())))?,
-        )),
-        None => Box::new(std::io::stdout().lock()),
+    // A file is written through a partial file and renamed into place when complete.
+    let mut partial = match output.map(Destination::from_arg) {
+        Some(Destination::File(p)) => Some(PartialFile::create(&p, force).map_err(output_failure)?),
+        _ => None,
+    };
+    let mut stdout = std::io::stdout().lock();
+    let writer: &mut dyn Write = match partial.as_mut() {
+        Some(f) => f,
+        None => &mut stdout,
     };
     let mut stream = redactor.stream(&name);
     let mut report = RedactionReport::default();
@@ -176,13 +210,17 @@ fn redact_stream(redactor: &Redactor, input: &Path, output: Option<&Path>) -> Re
     }
     stream.finish(&mut out, &mut report).map_err(Failure::runtime)?;
     writer.write_all(&out).and_then(|_| writer.flush()).map_err(|e| Failure::runtime(format!("cannot write: {e}")))?;
+    if let Some(file) = partial {
+        let target = output.map(|p| p.display().to_string()).unwrap_or_default();
+        file.commit().map_err(|e| Failure::runtime(format!("cannot write {target}: {e}")))?;
+    }
     eprintln!("mayadiag: {} value(s) redacted", report.total());
     Ok(exit::OK)
 }
 
 /// Re-redact every file of a bundle into a new bundle (e.g. with new rules); files that fail
 /// are replaced by a note (fail closed). The manifest gets the new checksums.
-fn redact_bundle(redactor: &Redactor, input: &Path, output: Option<PathBuf>) -> Result<i32, Failure> {
+fn redact_bundle(redactor: &Redactor, input: &Path, output: Option<PathBuf>, force: bool) -> Result<i32, Failure> {
     use crate::bundle::layout::{self, Entry};
     let stem = input
         .file_name()
@@ -191,7 +229,9 @@ fn redact_bundle(redactor: &Redactor, input: &Path, output: Option<PathBuf>) -> 
     let output = output.unwrap_or_else(|| input.with_file_name(format!("{stem}.redacted.tar.gz")));
     let top = format!("{stem}-redacted");
     let mtime = chrono::Utc::now().timestamp().max(0) as u64;
-    let mut writer = crate::bundle::BundleWriter::create(&output, &top, mtime, 6).map_err(Failure::runtime)?;
+    let destination = Destination::from_arg(&output);
+    let mut writer =
+        crate::bundle::BundleWriter::create(&destination, force, &top, mtime, 6).map_err(output_failure)?;
     let mut report = RedactionReport::default();
     let mut manifest: Option<Value> = None;
     crate::bundle::visit_bundle(input, |rel, data| {
@@ -225,6 +265,15 @@ fn redact_bundle(redactor: &Redactor, input: &Path, output: Option<PathBuf>) -> 
         writer.add(rel, &bytes)
     })
     .map_err(Failure::runtime)?;
+    // A rule that could not be applied is a failed redaction, not a note in a bundle that looks
+    // done: nothing is written (dropping the writer removes the partial file).
+    if let Some(first) = report.dropped().first() {
+        return Err(Failure::runtime(format!(
+            "could not apply the redaction rules to {} file(s) (first: {}); no redacted bundle was written",
+            report.dropped().len(),
+            format_args!("{}: {}", first.file, first.reason)
+        )));
+    }
     writer
         .add("mayadiag/redaction-report.json", &serde_json::to_vec_pretty(&report).unwrap_or_default())
         .map_err(Failure::runtime)?;
@@ -235,12 +284,18 @@ fn redact_bundle(redactor: &Redactor, input: &Path, output: Option<PathBuf>) -> 
         .add("mayadiag/manifest.json", &serde_json::to_vec_pretty(&m).unwrap_or_default())
         .map_err(Failure::runtime)?;
     let size = writer.finish().map_err(Failure::runtime)?;
-    println!(
+    // With `-o -` the bundle is on stdout; the summary goes to stderr.
+    let summary = format!(
         "redacted bundle: {} ({}); {} value(s) redacted",
-        output.display(),
+        destination.display(),
         crate::collect::command::human_bytes(size),
         report.total()
     );
+    if destination.is_stdout() {
+        eprintln!("{summary}");
+    } else {
+        println!("{summary}");
+    }
     Ok(exit::OK)
 }
 

@@ -35,6 +35,10 @@ pub struct Analysis {
     pub counts: Counts,
     /// What could not be collected (`what: reason`).
     pub gaps: Vec<String>,
+    /// What the verdict rests on: `complete`, `partial` (checks not evaluated) or `unknown` (core
+    /// inputs unreadable; exit code 5). See `crate::coverage`.
+    #[serde(default)]
+    pub coverage: crate::coverage::Coverage,
 }
 
 /// Snapshot sizes, for the summary.
@@ -84,17 +88,21 @@ pub fn analyze(set: &CheckSet, snap: &Snapshot, input: &SeverityInput) -> Analys
         collected_at: snap.meta.collected_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
         counts: Counts { objects, events, logs },
         gaps: snap.gaps().iter().map(|g| format!("{}: {}", g.what, g.reason)).collect(),
+        coverage: crate::coverage::assess(set, snap.gaps()),
     }
 }
 
 impl Analysis {
-    /// 0 nothing failing, 3 a check (or an incident) failed, 4 only warnings (per `fail_on`).
+    /// 0 nothing failing, 3 a check (or an incident) failed, 4 only warnings (per `fail_on`), 5 the
+    /// verdict is unknown (core inputs unreadable; a failing check still says 3: that much is known).
     pub fn exit_code(&self, fail_on: FailOn) -> i32 {
         // An incident built from an absence (no finding in its chain) fails like a check.
         let fails = self.findings.iter().any(|f| f.status == Status::Fail)
             || self.incidents.iter().any(|i| i.chain.is_empty() && i.sev < 3);
         let warns = self.findings.iter().any(|f| f.status == Status::Warn);
+        let unknown = self.coverage.verdict == crate::coverage::Verdict::Unknown;
         match fail_on {
+            _ if unknown && !(fails && fail_on != FailOn::Never) => crate::exit::UNKNOWN,
             FailOn::Never => 0,
             _ if fails => 3,
             FailOn::Warn if warns => 4,
@@ -137,6 +145,17 @@ fn sev_counts(sevs: impl Iterator<Item = u8>) -> String {
 fn verdict(a: &Analysis) -> String {
     let rest = remaining(a);
     if a.incidents.is_empty() && rest.is_empty() {
+        let not_evaluated = a.coverage.not_evaluated.len();
+        if a.coverage.verdict == crate::coverage::Verdict::Unknown {
+            return format!("Verdict unknown: {not_evaluated} of {} checks could not be evaluated", a.checked.len());
+        }
+        if not_evaluated > 0 {
+            return format!(
+                "Sev {}: no problem found in what could be read ({not_evaluated} of {} checks not evaluated)",
+                a.severity.level,
+                a.checked.len()
+            );
+        }
         return format!("Sev {}: no problem found ({} checks)", a.severity.level, a.checked.len());
     }
     let mut parts = Vec::new();
@@ -246,10 +265,21 @@ fn render_incident(out: &mut String, a: &Analysis, inc: &Incident, color: bool) 
 /// the findings no incident explains, grouped by engine.
 pub fn render_human(a: &Analysis, color: bool) -> String {
     let mut out = String::new();
+    let coverage = a.coverage.headline();
+    for line in &coverage {
+        let _ = writeln!(out, "{}", paint(color, "1;31", line));
+    }
+    if !coverage.is_empty() {
+        out.push('\n');
+    }
     let _ = writeln!(out, "{}", paint(color, sev_paint(a.severity.level), &verdict(a)));
-    let _ = writeln!(out, "  suggested Sev {} ({})", a.severity.suggested, a.severity.driven_by);
-    for r in a.severity.reasons.iter().filter(|r| r.as_str() != "no problem found") {
-        let _ = writeln!(out, "  - {}", clip(r, MAX_TEXT));
+    // With nothing found and the core inputs unread, "suggested Sev 3 (nothing found)" would be
+    // the unearned all-clear the verdict line just withheld.
+    if !(a.findings.is_empty() && a.incidents.is_empty() && a.coverage.verdict == crate::coverage::Verdict::Unknown) {
+        let _ = writeln!(out, "  suggested Sev {} ({})", a.severity.suggested, a.severity.driven_by);
+        for r in a.severity.reasons.iter().filter(|r| r.as_str() != "no problem found") {
+            let _ = writeln!(out, "  - {}", clip(r, MAX_TEXT));
+        }
     }
     let _ =
         writeln!(out, "  cluster {} · collected {}", a.cluster_version.as_deref().unwrap_or("unknown"), a.collected_at);
@@ -315,7 +345,11 @@ pub fn render_human(a: &Analysis, color: bool) -> String {
 /// `summary.md`: the same content, for the ticket body; incidents first.
 pub fn summary_markdown(a: &Analysis) -> String {
     let mut out = String::new();
-    let _ = writeln!(out, "# mayadiag summary\n\n**{}**\n", verdict(a));
+    let _ = writeln!(out, "# mayadiag summary\n");
+    for line in a.coverage.headline() {
+        let _ = writeln!(out, "    {line}");
+    }
+    let _ = writeln!(out, "\n**{}**\n", verdict(a));
     let _ = writeln!(
         out,
         "Suggested Sev {} (driven by {}){}.\n",

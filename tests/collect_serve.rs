@@ -345,14 +345,6 @@ fn mayastor_rest_failures_are_recorded() {
     assert!(bundle.contains_key("cluster-resources/pods/openebs.json"));
 }
 
-/// A kubeconfig for a plain-HTTP server on a local port.
-fn write_plain_kubeconfig(path: &Path, port: u16) {
-    let text = format!(
-        "apiVersion: v1\nkind: Config\nclusters:\n- name: c\n  cluster:\n    server: http://127.0.0.1:{port}\ncontexts:\n- name: c\n  context:\n    cluster: c\n    user: u\ncurrent-context: c\nusers:\n- name: u\n  user: {{}}\n"
-    );
-    std::fs::write(path, text).unwrap();
-}
-
 /// The cluster does not answer: a clear error naming the server and the fix, and no file at all.
 #[test]
 fn unreachable_cluster_gives_clear_error_and_no_file() {
@@ -382,7 +374,7 @@ fn unreachable_cluster_gives_clear_error_and_no_file() {
     );
     assert_eq!(stderr.trim().lines().count(), 1, "one line: {stderr}");
     assert!(!out.exists());
-    assert!(!tmp.path().join("never.tar.gz.partial").exists());
+    assert!(partial_files(tmp.path()).is_empty());
 
     // A server that accepts connections and never answers.
     let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
@@ -541,12 +533,13 @@ fn interrupt_removes_partial_bundle() {
         .stderr(std::process::Stdio::null())
         .spawn()
         .unwrap();
-    let partial = served.dir.path().join("i.tar.gz.partial");
-    assert!(wait_for(std::time::Duration::from_secs(20), || partial.exists()), "collection started");
+    // The partial file has a random name beside the target (`.i.tar.gz.XXXXXX.partial`).
+    let partials = || partial_files(served.dir.path());
+    assert!(wait_for(std::time::Duration::from_secs(20), || !partials().is_empty()), "collection started");
     let _ = std::process::Command::new("kill").args(["-INT", &child.id().to_string()]).status();
     let status = child.wait().unwrap();
     assert_eq!(status.code(), Some(130));
-    assert!(!partial.exists(), "partial removed");
+    assert!(partials().is_empty(), "partial removed");
     assert!(!out.exists());
 }
 

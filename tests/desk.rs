@@ -301,7 +301,10 @@ fn one_ticket_with_split_parts_despite_faults() {
 
     let requests = standin.requests();
     let creates = requests_to(&requests, "POST", "/api/v2/tickets.json");
-    assert_eq!(creates.len(), 3, "429, dropped, replayed");
+    // The dropped create had made the ticket: the lookup by external_id after it finds it, so no
+    // third create is sent (idempotency would have replayed it; a desk that ignores the key would
+    // have made a second ticket, see ambiguous_create_failure_finds_the_ticket_before_retrying).
+    assert_eq!(creates.len(), 2, "429, dropped then found by external_id");
     for create in &creates {
         assert!(create["headers"]["idempotency-key"].as_str().is_some_and(|k| k.starts_with("mayadiag-")));
         assert_eq!(create["headers"]["idempotency-key"], creates[0]["headers"]["idempotency-key"]);
@@ -638,4 +641,46 @@ fn collect_with_ticket_attaches_the_collected_bundle() {
     assert!(ticket["subject"].as_str().unwrap().starts_with("Sev 0"), "{}", ticket["subject"]);
     assert_attachments_reassemble(&standin, ticket, &bundle, 1);
     assert_secret_contained(&standin, &output, &bundle);
+}
+
+/// A desk that ignores the idempotency key, and a create that made the ticket but answered 502:
+/// the retry looks the ticket up by external_id first, so there is still exactly one ticket.
+#[test]
+fn ambiguous_create_failure_finds_the_ticket_before_retrying() {
+    let dir = tempfile::tempdir().unwrap();
+    let standin = StandIn::start(dir.path(), &["--ignore-idempotency-key"]);
+    standin.set_faults(serde_json::json!([
+        {"id": "made-then-502", "method": "POST", "path": "/api/v2/tickets.json", "times": 1,
+         "action": "status_after", "status": 502, "body": {"error": "BadGateway"}}
+    ]));
+    let bundle = dir.path().join("bundle-ambiguous.tar.gz");
+    write_bundle(&bundle, Some(2), 1_000, 11);
+    let output = mayadiag(dir.path(), &standin, &["--bundle", bundle.to_str().unwrap(), "--yes"], &[]);
+    let stdout = text(&output.stdout);
+    assert!(output.status.success(), "stdout: {stdout}\nstderr: {}", text(&output.stderr));
+    let tickets = standin.tickets();
+    assert_eq!(tickets.len(), 1, "exactly one ticket: {tickets:?}");
+    let requests = standin.requests();
+    assert_eq!(requests_to(&requests, "POST", "/api/v2/tickets.json").len(), 1, "no second create");
+    let lookups = requests_to(&requests, "GET", "/api/v2/tickets.json");
+    assert!(lookups.len() >= 2, "looked up by external_id after the 502: {lookups:?}");
+    assert!(stdout.contains(&format!("/agent/tickets/{}", tickets[0]["id"])), "{stdout}");
+
+    // The control: this desk really makes a second ticket for a repeated key and body.
+    let body = serde_json::json!({"ticket": {"subject": "x", "comment": {"body": "y"}, "external_id": "e"}});
+    for _ in 0..2 {
+        let posted = Command::new("curl")
+            .args(["-s", "-f", "-o", "/dev/null", "-X", "POST", "-H", "Idempotency-Key: k"])
+            .args(["-H", "Content-Type: application/json", "-u", &format!("agent@example.com/token:{API_TOKEN}")])
+            .args(["--data", &body.to_string(), &format!("{}/api/v2/tickets.json", standin.url)])
+            .status();
+        match posted {
+            Ok(s) => assert!(s.success(), "curl POST failed: {s}"),
+            Err(_) => {
+                eprintln!("curl not available; skipping the duplicate-ticket control");
+                return;
+            }
+        }
+    }
+    assert_eq!(standin.tickets().len(), 3, "the same key twice made two more tickets on this desk");
 }

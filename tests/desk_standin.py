@@ -22,6 +22,9 @@ Faults come from a JSON file re-read on every request (so a test can change them
   action "status"      answer with status/headers/body instead of handling the request
   action "reset"       read part of the body, then reset the connection
   action "drop_after"  handle the request, then close the connection without answering
+  action "status_after" handle the request, then answer with status/body instead (an ambiguous 5xx:
+                       the desk acted, the client cannot know)
+  --ignore-idempotency-key plays a desk (or proxy) that drops the Idempotency-Key header.
   "times": -1 means forever. Token expiry: --token-valid-uses N makes every access token fail
   (401) on the first use after N successful uses.
 
@@ -201,7 +204,7 @@ class Desk:
                 "public": comment.get("public", True), "attachments": [self.attachment_json(a) for a in attachment_ids]}
 
     def create_ticket(self, headers, body):
-        key = headers.get("Idempotency-Key")
+        key = None if self.args.ignore_idempotency_key else headers.get("Idempotency-Key")
         body_sha = hashlib.sha256(body).hexdigest()
         if key:
             seen = self.idempotency.get(key)
@@ -378,6 +381,13 @@ class Handler(BaseHTTPRequestHandler):
                 return
             status, payload, extra = desk.handle_api(method, path, query, self.headers, body)
             entry["status"] = status
+            if fault is not None and fault.get("action") == "status_after":
+                status = int(fault.get("status", 500))
+                entry["status"] = f"{status}-after-{entry['status']}"
+                self.record(entry)
+                payload = fault.get("body", {"error": "InjectedFault"})
+                self.respond(status, json.dumps(payload).encode(), "application/json", fault.get("headers", {}))
+                return
             if fault is not None and fault.get("action") == "drop_after":
                 entry["status"] = f"dropped-after-{status}"
                 self.record(entry)
@@ -407,6 +417,7 @@ def main():
     parser.add_argument("--token-expires-in", type=float, default=7200)
     parser.add_argument("--token-valid-uses", type=int)
     parser.add_argument("--upload-token-ttl", type=float, default=3600)
+    parser.add_argument("--ignore-idempotency-key", action="store_true")
     args = parser.parse_args()
     # Secrets may also come from env, so they need not show in the test's process list.
     args.client_secret = os.environ.get("STANDIN_CLIENT_SECRET", args.client_secret)

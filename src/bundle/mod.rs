@@ -11,7 +11,7 @@ use std::path::PathBuf;
 
 pub use layout::{Entry, classify};
 pub use reader::{read_bundle, visit_bundle};
-pub use writer::{BundleWriter, FileEntry, partial_path};
+pub use writer::{BundleWriter, Destination, FileEntry, OutputError, PartialFile};
 
 /// Errors reading or writing a bundle. Each names the file and says what to do.
 #[derive(Debug, thiserror::Error)]

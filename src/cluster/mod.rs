@@ -74,7 +74,7 @@ pub enum ApiError {
     #[error("connection failed: {0}")]
     Transport(String),
     /// No answer in time.
-    #[error("timed out after {0:?}")]
+    #[error("timed out after {:.1}s", .0.as_secs_f64())]
     Timeout(Duration),
     /// The answer was not what the API promises.
     #[error("undecodable response: {0}")]
@@ -157,14 +157,33 @@ impl Kube {
     }
 
     /// Fetch `/version`, turning failure into the one-line "cannot use this cluster" errors.
+    /// The probe has one overall deadline (`--request-timeout`), says on stderr that it is
+    /// waiting once 2 s have passed, and fails at once when nothing listens at the address.
     pub async fn version(&self) -> Result<ServerInfo, ClusterError> {
-        let version = self.version_document().await?;
+        let deadline = tokio::time::Instant::now() + self.timeout;
+        let probe = self.version_document(deadline);
+        tokio::pin!(probe);
+        let version = tokio::select! {
+            v = &mut probe => v,
+            _ = tokio::time::sleep(PROBE_QUIET) => {
+                eprintln!(
+                    "mayadiag: waiting for the API server at {} (no answer yet; giving up after {}s, see --request-timeout)",
+                    self.server,
+                    self.timeout.as_secs_f64()
+                );
+                probe.await
+            }
+        }?;
         let date = self.server_date.lock().ok().and_then(|d| *d);
         Ok(ServerInfo { version, date })
     }
 
-    async fn version_document(&self) -> Result<Value, ClusterError> {
-        match self.get_json("/version").await {
+    async fn version_document(&self, deadline: tokio::time::Instant) -> Result<Value, ClusterError> {
+        let bytes =
+            self.retrying(Some(deadline), || self.get_bytes_once("/version", "application/json", deadline)).await;
+        let result = bytes
+            .and_then(|b| serde_json::from_slice::<Value>(&b).map_err(|e| ApiError::Decode(format!("/version: {e}"))));
+        match result {
             Ok(v) => Ok(v),
             Err(ApiError::Status { code: 401, message, .. }) => {
                 Err(ClusterError::Unauthorized { server: self.server.clone(), reason: message })
@@ -180,88 +199,117 @@ impl Kube {
         }
     }
 
-    async fn send_once(&self, path_and_query: &str, accept: &str) -> Result<http::Response<Body>, ApiError> {
+    async fn send_once(
+        &self,
+        path_and_query: &str,
+        accept: &str,
+        timeout: Duration,
+    ) -> Result<http::Response<Body>, ApiError> {
         let request = Request::get(path_and_query)
             .header(header::ACCEPT, accept)
             .header(header::USER_AGENT, concat!("mayadiag/", env!("CARGO_PKG_VERSION")))
             .body(Body::empty())
             .map_err(|e| ApiError::Decode(format!("bad request path {path_and_query}: {e}")))?;
-        let response = tokio::time::timeout(self.timeout, self.client.send(request))
+        let response = tokio::time::timeout(timeout, self.client.send(request))
             .await
-            .map_err(|_| ApiError::Timeout(self.timeout))?
+            .map_err(|_| ApiError::Timeout(timeout))?
             .map_err(|e| ApiError::Transport(error_chain(&e)))?;
         Ok(response)
     }
 
-    /// Classify an outcome for the retry policy.
-    fn classify(result: &Result<(http::StatusCode, Option<Duration>), ApiError>) -> RetryAction {
-        match result {
-            Ok((status, retry_after)) if is_retryable_status(status.as_u16()) => {
-                RetryAction::Retry { reason: format!("HTTP {status}"), not_before: *retry_after }
+    /// Classify one attempt's failure for the retry policy: rate limits, 5xx, resets and timeouts
+    /// are transient; "nothing listens there" (connection refused, unknown host) and every other
+    /// answer are not.
+    fn classify(failed: &Failed) -> RetryAction {
+        match &failed.error {
+            ApiError::Status { code, .. } if is_retryable_status(*code) => {
+                RetryAction::Retry { reason: format!("HTTP {code}"), not_before: failed.retry_after }
             }
-            Ok(_) => RetryAction::Stop,
-            Err(ApiError::Transport(r)) => RetryAction::Retry { reason: r.clone(), not_before: None },
-            Err(ApiError::Timeout(_)) => RetryAction::Retry { reason: "timeout".into(), not_before: None },
-            Err(_) => RetryAction::Stop,
+            ApiError::Transport(r) if nothing_listens(r) => RetryAction::Stop,
+            ApiError::Transport(r) => RetryAction::Retry { reason: r.clone(), not_before: None },
+            ApiError::Timeout(_) => RetryAction::Retry { reason: "timeout".into(), not_before: None },
+            _ => RetryAction::Stop,
         }
     }
 
-    /// GET with retries; returns the successful response (headers read, body not yet).
-    async fn get_response(&self, path_and_query: &str, accept: &str) -> Result<http::Response<Body>, ApiError> {
-        let _permit = self.limit.acquire().await.map_err(|_| ApiError::Transport("client closed".into()))?;
-        let mut attempt = 0u32;
+    /// The one retry layer every request goes through: `attempt` is one whole try (headers and,
+    /// for [`Kube::get_bytes`], the body); transient failures are retried with jittered backoff,
+    /// up to `backoff.max_attempts` and, when given, never past `deadline`.
+    async fn retrying<T, F, Fut>(&self, deadline: Option<tokio::time::Instant>, mut attempt: F) -> Result<T, ApiError>
+    where
+        F: FnMut() -> Fut,
+        Fut: std::future::Future<Output = Result<T, Failed>>,
+    {
+        let mut tries = 0u32;
         loop {
-            let outcome = self.send_once(path_and_query, accept).await;
-            let summary = outcome
-                .as_ref()
-                .map(|r| {
-                    (r.status(), parse_retry_after(r.headers().get(header::RETRY_AFTER).and_then(|v| v.to_str().ok())))
-                })
-                .map_err(Clone::clone);
-            match Self::classify(&summary) {
-                RetryAction::Retry { not_before, .. } if attempt + 1 < self.backoff.max_attempts => {
-                    tokio::time::sleep(self.backoff.delay(attempt, not_before)).await;
-                    attempt += 1;
-                }
-                _ => {
-                    let response = outcome?;
-                    if response.status().is_success() {
-                        let date = response
-                            .headers()
-                            .get(header::DATE)
-                            .and_then(|v| v.to_str().ok())
-                            .and_then(|d| DateTime::parse_from_rfc2822(d).ok());
-                        if let (Some(date), Ok(mut slot)) = (date, self.server_date.lock()) {
-                            *slot = Some(date.with_timezone(&Utc));
-                        }
-                        return Ok(response);
-                    }
-                    return Err(status_error(response, self.timeout).await);
-                }
+            let failed = match attempt().await {
+                Ok(v) => return Ok(v),
+                Err(f) => f,
+            };
+            tries += 1;
+            let RetryAction::Retry { not_before, .. } = Self::classify(&failed) else { return Err(failed.error) };
+            if tries >= self.backoff.max_attempts {
+                return Err(failed.error);
             }
+            let delay = self.backoff.delay(tries - 1, not_before);
+            if deadline.is_some_and(|d| tokio::time::Instant::now() + delay >= d) {
+                return Err(failed.error);
+            }
+            tokio::time::sleep(delay).await;
         }
+    }
+
+    /// One try: the response with a success status (headers read, body not yet).
+    async fn get_response_once(
+        &self,
+        path_and_query: &str,
+        accept: &str,
+        timeout: Duration,
+    ) -> Result<http::Response<Body>, Failed> {
+        let response = self.send_once(path_and_query, accept, timeout).await.map_err(Failed::from)?;
+        if response.status().is_success() {
+            let date = response
+                .headers()
+                .get(header::DATE)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|d| DateTime::parse_from_rfc2822(d).ok());
+            if let (Some(date), Ok(mut slot)) = (date, self.server_date.lock()) {
+                *slot = Some(date.with_timezone(&Utc));
+            }
+            return Ok(response);
+        }
+        let retry_after = parse_retry_after(response.headers().get(header::RETRY_AFTER).and_then(|v| v.to_str().ok()));
+        Err(Failed { error: status_error(response, timeout).await, retry_after })
+    }
+
+    /// One try of a whole body; the attempt's time is bounded by the timeout and by `deadline`.
+    async fn get_bytes_once(
+        &self,
+        path_and_query: &str,
+        accept: &str,
+        deadline: tokio::time::Instant,
+    ) -> Result<Bytes, Failed> {
+        let _permit =
+            self.limit.acquire().await.map_err(|_| Failed::from(ApiError::Transport("client closed".into())))?;
+        let timeout = self.timeout.min(deadline.saturating_duration_since(tokio::time::Instant::now()));
+        let response = self.get_response_once(path_and_query, accept, timeout).await?;
+        tokio::time::timeout_at(
+            deadline.min(tokio::time::Instant::now() + self.timeout),
+            response.into_body().collect_bytes(),
+        )
+        .await
+        .map_err(|_| Failed::from(ApiError::Timeout(self.timeout)))?
+        .map_err(|e| Failed::from(ApiError::Transport(error_chain(&e))))
     }
 
     /// GET a body, whole, with retries (the body must arrive within the timeout too).
     pub async fn get_bytes(&self, path_and_query: &str, accept: &str) -> Result<Bytes, ApiError> {
-        let mut attempt = 0u32;
-        loop {
-            let result = async {
-                let response = self.get_response(path_and_query, accept).await?;
-                tokio::time::timeout(self.timeout, response.into_body().collect_bytes())
-                    .await
-                    .map_err(|_| ApiError::Timeout(self.timeout))?
-                    .map_err(|e| ApiError::Transport(error_chain(&e)))
-            }
-            .await;
-            match result {
-                Err(ApiError::Transport(_) | ApiError::Timeout(_)) if attempt + 1 < self.backoff.max_attempts => {
-                    tokio::time::sleep(self.backoff.delay(attempt, None)).await;
-                    attempt += 1;
-                }
-                other => return other,
-            }
-        }
+        self.retrying(None, || {
+            // Each attempt gets the full timeout.
+            let deadline = tokio::time::Instant::now() + self.timeout;
+            self.get_bytes_once(path_and_query, accept, deadline)
+        })
+        .await
     }
 
     /// GET JSON.
@@ -392,7 +440,16 @@ impl Kube {
         &self,
         path_and_query: &str,
     ) -> Result<impl Stream<Item = Result<Bytes, ApiError>> + Send + use<>, ApiError> {
-        let response = self.get_response(path_and_query, "*/*").await?;
+        let response = self
+            .retrying(None, || async {
+                let _permit = self
+                    .limit
+                    .acquire()
+                    .await
+                    .map_err(|_| Failed::from(ApiError::Transport("client closed".into())))?;
+                self.get_response_once(path_and_query, "*/*", self.timeout).await
+            })
+            .await?;
         let idle = self.timeout;
         let body = response.into_body().into_data_stream();
         Ok(futures::stream::unfold((body, false), move |(mut body, done)| async move {
@@ -407,6 +464,31 @@ impl Kube {
             }
         }))
     }
+}
+
+/// After this long without an answer, the reachability probe says that it is waiting.
+const PROBE_QUIET: Duration = Duration::from_secs(2);
+
+/// One failed attempt, with the server's `Retry-After` when it sent one.
+#[derive(Debug)]
+struct Failed {
+    error: ApiError,
+    retry_after: Option<Duration>,
+}
+
+impl From<ApiError> for Failed {
+    fn from(error: ApiError) -> Failed {
+        Failed { error, retry_after: None }
+    }
+}
+
+/// Whether a transport error means nothing listens at the address (refused, unknown host):
+/// retrying cannot help, so the user hears about it at once.
+fn nothing_listens(chain: &str) -> bool {
+    let lower = chain.to_ascii_lowercase();
+    ["connection refused", "dns error", "failed to lookup address", "name or service not known", "no route to host"]
+        .iter()
+        .any(|s| lower.contains(s))
 }
 
 async fn status_error(response: http::Response<Body>, timeout: Duration) -> ApiError {
@@ -459,18 +541,21 @@ mod tests {
         assert_eq!(urlencode("a=b,c"), "a%3Db%2Cc");
     }
 
+    fn status(code: u16) -> ApiError {
+        ApiError::Status { code, reason: String::new(), message: String::new() }
+    }
+
     #[test]
     fn classifies_for_retry() {
-        let retry = Kube::classify(&Ok((http::StatusCode::TOO_MANY_REQUESTS, Some(Duration::from_secs(1)))));
-        assert_eq!(
-            retry,
-            RetryAction::Retry {
-                reason: "HTTP 429 Too Many Requests".into(),
-                not_before: Some(Duration::from_secs(1))
-            }
-        );
-        assert_eq!(Kube::classify(&Ok((http::StatusCode::FORBIDDEN, None))), RetryAction::Stop);
-        assert!(matches!(Kube::classify(&Err(ApiError::Transport("reset".into()))), RetryAction::Retry { .. }));
-        assert_eq!(Kube::classify(&Err(ApiError::Decode("x".into()))), RetryAction::Stop);
+        let retry = Kube::classify(&Failed { error: status(429), retry_after: Some(Duration::from_secs(1)) });
+        assert_eq!(retry, RetryAction::Retry { reason: "HTTP 429".into(), not_before: Some(Duration::from_secs(1)) });
+        assert_eq!(Kube::classify(&status(403).into()), RetryAction::Stop);
+        assert!(matches!(Kube::classify(&ApiError::Transport("reset".into()).into()), RetryAction::Retry { .. }));
+        assert!(matches!(Kube::classify(&ApiError::Timeout(Duration::from_secs(1)).into()), RetryAction::Retry { .. }));
+        assert_eq!(Kube::classify(&ApiError::Decode("x".into()).into()), RetryAction::Stop);
+        let refused = "client error (Connect): tcp connect error: Connection refused (os error 111)";
+        assert_eq!(Kube::classify(&ApiError::Transport(refused.into()).into()), RetryAction::Stop);
+        let dns = "client error (Connect): dns error: failed to lookup address information";
+        assert_eq!(Kube::classify(&ApiError::Transport(dns.into()).into()), RetryAction::Stop);
     }
 }

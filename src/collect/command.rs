@@ -12,10 +12,12 @@ use serde_json::json;
 use super::sink::BundleSink;
 use super::{CollectOptions, Collected, Progress, collect, manifest};
 use crate::app::Failure;
+use crate::bundle::Destination;
 use crate::cli::{CollectArgs, KubeArgs, OutputFormat};
 use crate::cluster::Kube;
 use crate::exit;
 use crate::redact::{RedactOptions, Redactor};
+use crate::term::escape_line;
 
 /// An indicatif bar on a TTY.
 struct TtyProgress(ProgressBar);
@@ -115,15 +117,24 @@ pub async fn run(args: CollectArgs) -> Result<i32, Failure> {
             "--no-redact sends unredacted secrets to whoever gets the bundle; add --yes to confirm",
         ));
     }
-    let mut interrupt = crate::serve::command::Interrupt::catch();
+    // Ctrl-C and SIGTERM are handled by `crate::interrupt` (installed by `app::run`): it removes
+    // the partial bundle and exits 130/143 in every phase.
     let redactor = Arc::new(redactor_from(&args.redact, args.no_redact, Vec::new())?);
+    // An output that cannot be written is refused before the cluster is touched.
+    let requested = args.output.as_deref().map(Destination::from_arg);
+    if let Some(d) = &requested {
+        d.check(args.force, true).map_err(crate::commands::output_failure)?;
+        if d.is_stdout() && args.ticket.is_some() {
+            return Err(Failure::usage("--ticket needs the bundle in a file; give --output PATH instead of `-`"));
+        }
+    }
     let target = connect(&args.kube, args.demo, args.concurrency as usize).await?;
     let version = target.kube.version().await.map_err(Failure::runtime)?;
     let stamp = chrono::Utc::now().format("%Y%m%d-%H%M%S").to_string();
     let top = format!("mayadiag-{}-{stamp}", sanitize(&target.name));
-    let output = args.output.clone().unwrap_or_else(|| PathBuf::from(format!("{top}.tar.gz")));
+    let output = requested.unwrap_or_else(|| Destination::File(PathBuf::from(format!("{top}.tar.gz"))));
     let mtime = chrono::Utc::now().timestamp().max(0) as u64;
-    let sink = BundleSink::create(&output, &top, mtime, args.compression_level).map_err(Failure::runtime)?;
+    let sink = BundleSink::create(&output, args.force, &top, mtime, args.compression_level).map_err(crate::commands::output_failure)?;
     let opts = CollectOptions {
         since: args.since,
         max_log_bytes: args.max_log_bytes,
@@ -150,15 +161,8 @@ pub async fn run(args: CollectArgs) -> Result<i32, Failure> {
         Box::new(PlainProgress)
     };
     let patterns = Arc::new(crate::commands::log_patterns(&args.check)?);
-    let collected = tokio::select! {
-        r = collect(&target.kube, &opts, redactor.clone(), patterns, Some(&sink), progress.as_ref(), version) => r,
-        _ = interrupt.recv() => {
-            progress.done();
-            let _ = sink.abort().await;
-            eprintln!("mayadiag: interrupted; removed the partial bundle {}", crate::bundle::partial_path(&output).display());
-            return Ok(exit::INTERRUPTED);
-        }
-    };
+    let collected =
+        collect(&target.kube, &opts, redactor.clone(), patterns, Some(&sink), progress.as_ref(), version).await;
     let collected = match collected {
         Ok(c) => c,
         Err(e) => {
@@ -188,9 +192,29 @@ pub async fn run(args: CollectArgs) -> Result<i32, Failure> {
     };
     print_summary(&args, &output, size, &collected, files, &analysis)?;
     drop(target);
+    let unknown = analysis.analysis.coverage.verdict == crate::coverage::Verdict::Unknown;
+    if unknown {
+        // Loudly: a bundle of 401s/403s is not a diagnosis.
+        eprintln!(
+            "mayadiag: WARNING: the bundle was written, but the core inputs could not be read ({}); it cannot show what is wrong. {}",
+            analysis
+                .analysis
+                .coverage
+                .unreadable
+                .iter()
+                .filter(|u| u.core)
+                .map(|u| u.resource.as_str())
+                .collect::<Vec<_>>()
+                .join(", "),
+            analysis.analysis.coverage.fixes.join("; ")
+        );
+    }
+    let Destination::File(output) = output else {
+        return Ok(if unknown { exit::UNKNOWN } else { exit::OK });
+    };
     if let Some(ticket) = args.ticket {
         // The bundle is written and kept whatever happens to the ticket.
-        return crate::commands::send_ticket(&output, ticket, &args.desk).await.map_err(|mut f| {
+        let sent = crate::commands::send_ticket(&output, ticket, &args.desk).await.map_err(|mut f| {
             f.message = format!(
                 "{} (the bundle is kept at {}; send it later with `mayadiag ticket --bundle {}`, which resumes)",
                 f.message,
@@ -199,8 +223,9 @@ pub async fn run(args: CollectArgs) -> Result<i32, Failure> {
             );
             f
         });
+        return sent.map(|code| if unknown && code == exit::OK { exit::UNKNOWN } else { code });
     }
-    Ok(exit::OK)
+    Ok(if unknown { exit::UNKNOWN } else { exit::OK })
 }
 
 /// The analysis, summary, redaction report and, last, the manifest listing every file before it.
@@ -225,7 +250,7 @@ async fn write_tail(
 
 fn print_summary(
     args: &CollectArgs,
-    output: &std::path::Path,
+    output: &Destination,
     size: u64,
     c: &Collected,
     files: usize,
@@ -239,27 +264,31 @@ fn print_summary(
             c.skips.len()
         );
         for f in failed.iter().take(10) {
-            eprintln!("  - {}: {}", f.name, f.reason.as_deref().unwrap_or("failed"));
+            eprintln!("  - {}: {}", escape_line(&f.name), escape_line(f.reason.as_deref().unwrap_or("failed")));
         }
         let mut reasons: std::collections::BTreeMap<&str, usize> = Default::default();
         for s in &c.skips {
             *reasons.entry(s.reason.as_str()).or_default() += 1;
         }
         for (reason, n) in reasons.iter().take(10) {
-            eprintln!("  - skipped {n}: {reason}");
+            eprintln!("  - skipped {n}: {}", escape_line(reason));
         }
     }
+    let mut report = String::new();
     match args.format {
         OutputFormat::Json | OutputFormat::Yaml => {
-            crate::commands::print_analysis(
+            report = crate::commands::render_analysis(
                 &analysis.analysis,
                 args.format,
-                Some(("bundle", json!(output.display().to_string()))),
+                Some(("bundle", json!(output.display()))),
+                false,
             );
         }
         OutputFormat::Text => {
-            println!("bundle: {} ({}, {files} files)", output.display(), human_bytes(size));
-            println!(
+            use std::fmt::Write as _;
+            let _ = writeln!(report, "bundle: {} ({}, {files} files)", output.display(), human_bytes(size));
+            let _ = writeln!(
+                report,
                 "collected: {} objects in {} namespaces, {} logs; {} values redacted",
                 c.objects,
                 c.namespaces.len(),
@@ -267,11 +296,22 @@ fn print_summary(
                 c.redaction.total()
             );
             if !c.truncations.is_empty() {
-                println!("truncated: {} logs cut to --max-log-bytes (newest bytes kept)", c.truncations.len());
+                let _ = writeln!(
+                    report,
+                    "truncated: {} logs cut to --max-log-bytes (newest bytes kept)",
+                    c.truncations.len()
+                );
             }
-            println!();
-            crate::commands::print_analysis(&analysis.analysis, OutputFormat::Text, None);
+            report.push('\n');
+            let color = !output.is_stdout() && crate::commands::use_color();
+            report.push_str(&crate::commands::render_analysis(&analysis.analysis, OutputFormat::Text, None, color));
         }
+    }
+    // With `--output -` stdout carries the bundle: the report goes to stderr.
+    if output.is_stdout() {
+        eprint!("{report}");
+    } else {
+        print!("{report}");
     }
     Ok(())
 }

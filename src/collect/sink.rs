@@ -1,13 +1,12 @@
 //! The bundle writer on its own thread: compression never blocks the async collectors, and the
 //! channel between them is bounded, so memory stays bounded when the disk is slow.
 
-use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use tokio::sync::{mpsc, oneshot};
 
-use crate::bundle::{BundleError, BundleWriter, FileEntry};
+use crate::bundle::{BundleError, BundleWriter, Destination, FileEntry, OutputError};
 
 enum Msg {
     Add(String, Vec<u8>),
@@ -23,9 +22,15 @@ pub struct BundleSink {
 }
 
 impl BundleSink {
-    /// Create `<output>.partial` and start the writer thread.
-    pub fn create(output: &Path, top: &str, mtime: u64, level: u32) -> Result<BundleSink, BundleError> {
-        let mut writer = BundleWriter::create(output, top, mtime, level)?;
+    /// Create the partial file (or take stdout) and start the writer thread.
+    pub fn create(
+        output: &Destination,
+        force: bool,
+        top: &str,
+        mtime: u64,
+        level: u32,
+    ) -> Result<BundleSink, OutputError> {
+        let mut writer = BundleWriter::create(output, force, top, mtime, level)?;
         let (tx, mut rx) = mpsc::channel::<Msg>(8);
         let written = Arc::new(AtomicU64::new(0));
         let counter = written.clone();

@@ -20,6 +20,28 @@ const JSON_TIMEOUT: Duration = Duration::from_secs(60);
 /// Pages of comments read when looking for our marker.
 const MAX_COMMENT_PAGES: usize = 50;
 
+/// What [`Zendesk::call`] checks after an ambiguous failure (the desk may have acted before it
+/// failed) before sending the request again.
+enum Verify<'a> {
+    /// Nothing to check (reads, and requests the desk makes idempotent by themselves).
+    Nothing,
+    /// A comment with this marker on this ticket.
+    Comment {
+        /// The ticket.
+        ticket_id: u64,
+        /// The bundle's marker in the comment.
+        marker: &'a str,
+    },
+    /// A ticket with this `external_id` (a desk that ignores the idempotency key would
+    /// otherwise make a second ticket); its id goes to `found`.
+    Ticket {
+        /// The bundle's external id.
+        external_id: &'a str,
+        /// Where the found ticket's id goes.
+        found: &'a mut Option<u64>,
+    },
+}
+
 /// A Zendesk Support account.
 #[derive(Debug)]
 pub struct Zendesk {
@@ -176,7 +198,7 @@ impl Zendesk {
         &mut self,
         operation: &str,
         request: PreparedRequest,
-        verify: Option<(u64, &str)>,
+        mut verify: Verify<'_>,
     ) -> Result<Option<Reply>, DeskError> {
         let mut attempts = Attempts::new(operation, self.transport.tuning());
         let mut reminted = false;
@@ -196,11 +218,21 @@ impl Zendesk {
                 Step::Fail(error) => return Err(error),
                 Step::Retry { reason, not_before, maybe_applied } => {
                     attempts.wait(&reason, not_before).await?;
-                    if let Some((ticket_id, marker)) = verify
-                        && maybe_applied
-                        && self.comments_contain(ticket_id, marker).await?
-                    {
-                        return Ok(None);
+                    if !maybe_applied {
+                        continue;
+                    }
+                    // The desk may have acted before failing: look before sending it again.
+                    match &mut verify {
+                        Verify::Comment { ticket_id, marker } if self.comments_contain(*ticket_id, marker).await? => {
+                            return Ok(None);
+                        }
+                        Verify::Ticket { external_id, found } => {
+                            if let Some(id) = self.lookup_ticket(external_id).await? {
+                                **found = Some(id);
+                                return Ok(None);
+                            }
+                        }
+                        _ => {}
                     }
                 }
             }
@@ -215,7 +247,24 @@ impl Zendesk {
             body: None,
             timeout: JSON_TIMEOUT,
         };
-        self.call(operation, request, None).await?.ok_or_else(|| protocol(operation, "no answer"))
+        self.call(operation, request, Verify::Nothing).await?.ok_or_else(|| protocol(operation, "no answer"))
+    }
+
+    /// The ticket made for `external_id`, if any (the oldest when a desk made several).
+    /// Boxed because [`Zendesk::call`] calls it and it calls `call`.
+    fn lookup_ticket<'a>(
+        &'a mut self,
+        external_id: &'a str,
+    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<Option<u64>, DeskError>> + 'a>> {
+        Box::pin(async move {
+            let operation = "look up ticket by external_id";
+            let mut url = reqwest::Url::parse(&self.api("/tickets.json"))
+                .map_err(|error| DeskError::Config(format!("desk URL: {error}")))?;
+            url.query_pairs_mut().append_pair("external_id", external_id);
+            let reply = self.get(operation, url.to_string()).await?;
+            let parsed: TicketsResponse = parse(operation, &reply)?;
+            Ok(parsed.tickets.iter().filter_map(|t| t.id).min())
+        })
     }
 
     /// Read the ticket's comments (following next_page on the same desk only) for `marker`.
@@ -293,7 +342,8 @@ impl Desk for Zendesk {
             // Two minutes plus one second per 256 KiB: a slow uplink still gets through.
             timeout: Duration::from_secs(120 + size / (256 << 10)),
         };
-        let reply = self.call(&operation, request, None).await?.ok_or_else(|| protocol(&operation, "no answer"))?;
+        let reply =
+            self.call(&operation, request, Verify::Nothing).await?.ok_or_else(|| protocol(&operation, "no answer"))?;
         let parsed: UploadResponse = parse(&operation, &reply)?;
         let upload = parsed.upload.ok_or_else(|| protocol(&operation, "no \"upload\" object"))?;
         let token = upload.token.filter(|t| !t.is_empty()).ok_or_else(|| protocol(&operation, "no upload token"))?;
@@ -313,13 +363,7 @@ impl Desk for Zendesk {
     }
 
     async fn find_ticket(&mut self, external_id: &str) -> Result<Option<u64>, DeskError> {
-        let operation = "look up ticket by external_id";
-        let mut url = reqwest::Url::parse(&self.api("/tickets.json"))
-            .map_err(|error| DeskError::Config(format!("desk URL: {error}")))?;
-        url.query_pairs_mut().append_pair("external_id", external_id);
-        let reply = self.get(operation, url.to_string()).await?;
-        let parsed: TicketsResponse = parse(operation, &reply)?;
-        Ok(parsed.tickets.iter().filter_map(|t| t.id).min())
+        self.lookup_ticket(external_id).await
     }
 
     async fn create_ticket(
@@ -340,7 +384,15 @@ impl Desk for Zendesk {
             body: Some(create_body(draft, upload_tokens).into()),
             timeout: JSON_TIMEOUT,
         };
-        let reply = self.call(operation, request, None).await?.ok_or_else(|| protocol(operation, "no answer"))?;
+        let mut found = None;
+        let verify = Verify::Ticket { external_id: &draft.external_id, found: &mut found };
+        let Some(reply) = self.call(operation, request, verify).await? else {
+            // An ambiguous failure, and the lookup by external_id found the ticket it made.
+            return match found {
+                Some(id) => Ok(CreatedTicket { id, replayed: true }),
+                None => Err(protocol(operation, "no answer")),
+            };
+        };
         let replayed = reply
             .headers
             .get("x-idempotency-lookup")
@@ -366,7 +418,7 @@ impl Desk for Zendesk {
             body: Some(comment_body(body, upload_tokens).into()),
             timeout: JSON_TIMEOUT,
         };
-        self.call(&operation, request, Some((ticket_id, marker))).await?;
+        self.call(&operation, request, Verify::Comment { ticket_id, marker }).await?;
         Ok(())
     }
 

@@ -339,13 +339,18 @@ impl Store {
 /// not parse is skipped with a warning, so the rest of the bundle can still be served.
 fn readable_items(rel: &str, data: &[u8], yaml: bool) -> Option<Vec<Value>> {
     if let Some(reason) = crate::redact::parse_dropped_file_note(data) {
+        let (rel, reason) = (crate::term::escape_line(rel), crate::term::escape_line(&reason));
         eprintln!("mayadiag: {rel} was dropped at collection ({reason}); not served");
         return None;
     }
     match layout::parse_items(data, yaml) {
         Ok(items) => Some(items),
         Err(reason) => {
-            eprintln!("mayadiag: skipping {rel}: {reason}");
+            eprintln!(
+                "mayadiag: skipping {}: {}",
+                crate::term::escape_line(rel),
+                crate::term::escape_line(&reason.to_string())
+            );
             None
         }
     }

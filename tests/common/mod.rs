@@ -171,3 +171,22 @@ pub fn wait_for(timeout: Duration, mut f: impl FnMut() -> bool) -> bool {
     }
     false
 }
+
+/// A kubeconfig for a plain-HTTP API server on a local port, without credentials.
+pub fn write_plain_kubeconfig(path: &Path, port: u16) {
+    let text = format!(
+        "apiVersion: v1\nkind: Config\nclusters:\n- name: c\n  cluster:\n    server: http://127.0.0.1:{port}\ncontexts:\n- name: c\n  context:\n    cluster: c\n    user: u\ncurrent-context: c\nusers:\n- name: u\n  user: {{}}\n"
+    );
+    std::fs::write(path, text).expect("write kubeconfig");
+}
+
+/// The partial files in a directory (`.<name>.XXXXXX.partial`, written while an output is
+/// being produced).
+pub fn partial_files(dir: &Path) -> Vec<PathBuf> {
+    std::fs::read_dir(dir)
+        .expect("read_dir")
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.to_string_lossy().ends_with(".partial"))
+        .collect()
+}
