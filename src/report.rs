@@ -118,7 +118,15 @@ impl Analysis {
 fn verdict(a: &Analysis) -> String {
     let fails = a.findings.iter().filter(|f| f.status == Status::Fail).count();
     let warns = a.findings.iter().filter(|f| f.status == Status::Warn).count();
-    if fails + warns == 0 {
+    let nothing_installed = a.engines.iter().all(|e| e.state == EngineState::NotInstalled);
+    if fails + warns == 0 && nothing_installed {
+        // "Nothing to check" is not "healthy": say so instead of an all-clear.
+        format!(
+            "Sev {}: no OpenEBS or Litmus component found in this bundle, nothing to check ({} checks)",
+            a.severity.level,
+            a.checked.len()
+        )
+    } else if fails + warns == 0 {
         format!("Sev {}: no problem found ({} checks)", a.severity.level, a.checked.len())
     } else {
         format!("Sev {}: {fails} failing, {warns} warning ({} checks)", a.severity.level, a.checked.len())

@@ -10,7 +10,8 @@ use serde_json::{Value, json};
 
 use crate::bundle::layout::{self, Entry};
 use crate::bundle::reader::ensure_type_meta;
-use crate::bundle::{BundleError, visit_bundle};
+use crate::bundle::reader::{ReadLimits, holds_data, plausible_mtime};
+use crate::bundle::{BundleError, OpenBundle};
 use crate::inventory::AGENT_GROUP;
 use crate::resources::{self, BUILTINS, Scope};
 use crate::snapshot::{LogKey, meta_str};
@@ -63,10 +64,12 @@ pub struct Store {
     pub resources: BTreeMap<(String, String), ResourceInfo>,
     /// Objects keyed by `(group, plural)`, sorted by namespace and name.
     pub objects: BTreeMap<(String, String), Vec<Value>>,
-    /// Container logs.
-    pub logs: BTreeMap<LogKey, Bytes>,
-    /// `/version` answer.
-    pub version: Value,
+    /// Container logs, kept in a spill file rather than in memory.
+    pub logs: LogSpill,
+    /// `/version` answer; `None` when the bundle has no `cluster_version.json` (404, as sbctl).
+    pub version: Option<Value>,
+    /// What could not be read because a limit was hit.
+    pub limit_gaps: Vec<crate::bundle::reader::LimitGap>,
     /// Reference time for ages (collection time of the bundle).
     pub reference_time: Option<DateTime<Utc>>,
 }
@@ -111,9 +114,68 @@ pub fn node_report_info() -> ResourceInfo {
     }
 }
 
+/// Container logs appended to one anonymous temporary file (deleted when closed), indexed by
+/// key: serving 500,000 logs costs their keys in memory, not their bytes.
+#[derive(Debug, Default)]
+pub struct LogSpill {
+    file: Option<std::fs::File>,
+    end: u64,
+    index: BTreeMap<LogKey, (u64, u64)>,
+}
+
+impl LogSpill {
+    /// Append a log (a later copy of the same key replaces the earlier one).
+    pub fn insert(&mut self, key: LogKey, data: &[u8]) -> std::io::Result<()> {
+        use std::io::Write;
+        let file = match &mut self.file {
+            Some(f) => f,
+            None => self.file.insert(tempfile::tempfile()?),
+        };
+        file.write_all(data)?;
+        self.index.insert(key, (self.end, data.len() as u64));
+        self.end += data.len() as u64;
+        Ok(())
+    }
+
+    /// Whether a log was collected.
+    pub fn contains(&self, key: &LogKey) -> bool {
+        self.index.contains_key(key)
+    }
+
+    /// The collected logs' keys.
+    pub fn keys(&self) -> impl Iterator<Item = &LogKey> {
+        self.index.keys()
+    }
+
+    /// How many logs.
+    pub fn len(&self) -> usize {
+        self.index.len()
+    }
+
+    /// No logs at all.
+    pub fn is_empty(&self) -> bool {
+        self.index.is_empty()
+    }
+
+    /// A log's bytes, read back from the spill file.
+    pub fn get(&self, key: &LogKey) -> Option<std::io::Result<Bytes>> {
+        use std::os::unix::fs::FileExt;
+        let &(offset, len) = self.index.get(key)?;
+        let file = self.file.as_ref()?;
+        let mut buf = vec![0u8; usize::try_from(len).unwrap_or(0)];
+        Some(file.read_exact_at(&mut buf, offset).map(|()| Bytes::from(buf)))
+    }
+}
+
 impl Store {
-    /// Load a bundle (tar.gz or directory).
+    /// Load a bundle (tar.gz or directory) with the default limits.
     pub fn load(path: &Path) -> Result<Store, BundleError> {
+        Store::load_with(path, ReadLimits::default())
+    }
+
+    /// Load a bundle within `limits`; what a limit kept out is in [`Store::limit_gaps`].
+    pub fn load_with(path: &Path, limits: ReadLimits) -> Result<Store, BundleError> {
+        let bundle = OpenBundle::open(path, limits)?;
         let mut store = Store::default();
         for b in BUILTINS {
             store.resources.insert(
@@ -132,8 +194,9 @@ impl Store {
         }
         let mut custom: BTreeMap<String, Vec<Value>> = BTreeMap::new();
         let mut node_reports = Vec::new();
-        store.version = json!({"major": "1", "minor": "30", "gitVersion": "v1.30.0", "platform": "linux/amd64"});
-        visit_bundle(path, |rel, data| {
+        let mut spill_error = None;
+        let outcome = bundle.visit(&holds_data, &mut |member| {
+            let (rel, data) = (member.rel, member.data);
             match layout::classify(rel) {
                 Entry::Builtin { resource, .. } => {
                     let Some(items) = readable_items(rel, &data, false) else { return Ok(()) };
@@ -149,7 +212,9 @@ impl Store {
                     custom.entry(resource_id).or_default().extend(items);
                 }
                 Entry::Log(key) => {
-                    store.logs.insert(key, Bytes::from(data));
+                    if let Err(e) = store.logs.insert(key, &data) {
+                        spill_error.get_or_insert(e);
+                    }
                 }
                 Entry::NodeReport { .. } => {
                     if let Ok(report) = serde_json::from_slice::<Value>(&data) {
@@ -160,7 +225,7 @@ impl Store {
                     if let Ok(v) = serde_json::from_slice::<Value>(&data)
                         && let Some(info) = v.get("info")
                     {
-                        store.version = info.clone();
+                        store.version = Some(info.clone());
                     }
                 }
                 Entry::Manifest => {
@@ -173,8 +238,15 @@ impl Store {
             }
             Ok(())
         })?;
+        if let Some(source) = spill_error {
+            return Err(BundleError::Open { path: std::env::temp_dir(), source });
+        }
+        store.limit_gaps = outcome.gaps;
         if store.reference_time.is_none() {
-            store.reference_time = crate::bundle::layout::newest_event_time(store.list("", "events"));
+            store.reference_time = outcome
+                .newest_mtime
+                .and_then(plausible_mtime)
+                .or_else(|| crate::bundle::layout::newest_event_time(store.list("", "events")));
         }
         store.add_crd_resources();
         store.add_custom_objects(custom);
