@@ -45,6 +45,10 @@ pub enum Entry {
     Analysis,
     /// `version.yaml`.
     Version,
+    /// `cluster-resources/resources.json` (API discovery, an array of `APIResourceList`).
+    DiscoveryResources,
+    /// `cluster-resources/groups.json` (API discovery, an array of `APIGroup`).
+    DiscoveryGroups,
     /// Anything else (troubleshoot host collectors, summaries, …).
     Other,
 }
@@ -56,6 +60,8 @@ pub fn classify(rel: &str) -> Entry {
         "mayadiag/manifest.json" => return Entry::Manifest,
         "mayadiag/analysis.json" => return Entry::Analysis,
         "version.yaml" => return Entry::Version,
+        "cluster-resources/resources.json" => return Entry::DiscoveryResources,
+        "cluster-resources/groups.json" => return Entry::DiscoveryGroups,
         _ => {}
     }
     if let Some(node) = rel.strip_prefix("node-reports/").and_then(|f| f.strip_suffix(".json"))
@@ -98,6 +104,42 @@ pub fn classify(rel: &str) -> Entry {
     }
 }
 
+/// Custom-resource files by `(resource id, namespace)`, keeping one copy when a bundle has both
+/// `.json` and `.yaml` (troubleshoot 0.76–0.132 wrote both): JSON wins, whatever the order.
+#[derive(Debug, Default)]
+pub struct CustomFiles {
+    files: std::collections::BTreeMap<(String, Option<String>), (bool, Vec<Value>)>,
+}
+
+impl CustomFiles {
+    /// Record a file's objects.
+    pub fn add(&mut self, resource_id: String, namespace: Option<String>, yaml: bool, items: Vec<Value>) {
+        let slot = self.files.entry((resource_id, namespace)).or_insert((yaml, Vec::new()));
+        if slot.1.is_empty() || (slot.0 && !yaml) {
+            *slot = (yaml, items);
+        } else if slot.0 == yaml {
+            slot.1.extend(items);
+        }
+    }
+
+    /// Whether a file for this key in the other format should be skipped unread (a JSON copy is
+    /// already there).
+    pub fn has_json(&self, resource_id: &str, namespace: Option<&str>) -> bool {
+        self.files
+            .get(&(resource_id.to_string(), namespace.map(str::to_string)))
+            .is_some_and(|(yaml, items)| !yaml && !items.is_empty())
+    }
+
+    /// Objects by resource id.
+    pub fn into_objects(self) -> std::collections::BTreeMap<String, Vec<Value>> {
+        let mut out: std::collections::BTreeMap<String, Vec<Value>> = Default::default();
+        for ((id, _), (_, items)) in self.files {
+            out.entry(id).or_default().extend(items);
+        }
+        out
+    }
+}
+
 /// The bundle path (relative to the top directory) of a list file.
 pub fn list_path(resource: &BuiltinResource, namespace: Option<&str>) -> String {
     match namespace {
@@ -125,11 +167,32 @@ pub fn newest_event_time<'a>(events: impl IntoIterator<Item = &'a Value>) -> Opt
         .max()
 }
 
+/// YAML as troubleshoot's redaction leaves it: `ip: ***HIDDEN***` (an unquoted value that YAML
+/// reads as an alias) and keys made equal by the masking (`f:tcp://***HIDDEN***:10000` twice in
+/// managedFields). Read tolerantly: the mask is quoted where it starts a value, the last of equal
+/// keys wins.
+fn parse_redacted_yaml(text: &str) -> Result<Value, String> {
+    use serde_saphyr::DuplicateKeyPolicy;
+    let options = || serde_saphyr::options! { duplicate_keys: DuplicateKeyPolicy::LastWins };
+    let first = serde_saphyr::from_str_with_options(text, options());
+    match first {
+        Ok(v) => Ok(v),
+        Err(e) if text.contains("***HIDDEN***") => {
+            static MASK: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+                regex::Regex::new(r"(?m)((?:^|:|-)[ \t]+)\*\*\*HIDDEN\*\*\*").unwrap_or_else(|_| unreachable!())
+            });
+            let quoted = MASK.replace_all(text, "$1'***HIDDEN***'");
+            serde_saphyr::from_str_with_options(&quoted, options()).map_err(|_| format!("invalid YAML: {e}"))
+        }
+        Err(e) => Err(format!("invalid YAML: {e}")),
+    }
+}
+
 /// Parse an object file: a `List` object, a JSON array, or (for YAML files) a YAML sequence or list.
 pub fn parse_items(data: &[u8], yaml: bool) -> Result<Vec<Value>, String> {
     let value: Value = if yaml {
         let text = std::str::from_utf8(data).map_err(|e| format!("not UTF-8: {e}"))?;
-        serde_saphyr::from_str(text).map_err(|e| format!("invalid YAML: {e}"))?
+        parse_redacted_yaml(text)?
     } else {
         serde_json::from_slice(data).map_err(|e| format!("invalid JSON: {e}"))?
     };
@@ -187,5 +250,10 @@ mod tests {
         assert_eq!(parse_items(b"- a: 1\n- b: 2\n", true).unwrap().len(), 2);
         assert_eq!(parse_items(br#"{"kind":"EventList","items":null}"#, false).unwrap().len(), 0);
         assert!(parse_items(b"{nope", false).is_err());
+        // troubleshoot-redacted YAML: an unquoted mask, and keys the mask made equal.
+        let redacted = b"- status:\n    ip: ***HIDDEN***\n    ports:\n    - ***HIDDEN***\n  metadata:\n    f:tcp://***HIDDEN***:1: {}\n    f:tcp://***HIDDEN***:1: {}\n";
+        let items = parse_items(redacted, true).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(items[0]["status"]["ip"], "***HIDDEN***");
+        assert_eq!(items[0]["status"]["ports"][0], "***HIDDEN***");
     }
 }

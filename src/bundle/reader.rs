@@ -435,7 +435,7 @@ pub fn read_bundle(path: &Path, patterns: &LogPatterns) -> Result<Snapshot, Bund
 /// Whether a reader of objects, logs and metadata wants a member (the rest is never inflated
 /// into memory).
 pub fn holds_data(rel: &str) -> bool {
-    !matches!(layout::classify(rel), Entry::Other | Entry::Version | Entry::Analysis)
+    !matches!(layout::classify(rel), Entry::Other | Entry::Version | Entry::Analysis | Entry::DiscoveryGroups)
 }
 
 /// [`read_bundle`] with explicit limits; a limit hit is a gap in the snapshot.
@@ -448,6 +448,7 @@ pub fn read_bundle_with(path: &Path, patterns: &LogPatterns, limits: ReadLimits)
     });
     let mut collected_at: Option<DateTime<Utc>> = None;
     let mut newest_event: Option<DateTime<Utc>> = None;
+    let mut custom = layout::CustomFiles::default();
     let outcome = bundle.visit(&holds_data, &mut |member| {
         let (rel, data) = (member.rel, member.data);
         let entry = layout::classify(rel);
@@ -471,10 +472,15 @@ pub fn read_bundle_with(path: &Path, patterns: &LogPatterns, limits: ReadLimits)
                 }
                 Err(reason) => builder.add_gap(rel, format!("unreadable in bundle: {reason}")),
             },
-            Entry::Custom { resource_id, yaml, .. } => match layout::parse_items(&data, yaml) {
-                Ok(items) => items.into_iter().for_each(|item| builder.add_object(&resource_id, item)),
-                Err(reason) => builder.add_gap(rel, format!("unreadable in bundle: {reason}")),
-            },
+            Entry::Custom { resource_id, namespace, yaml } => {
+                if yaml && custom.has_json(&resource_id, namespace.as_deref()) {
+                    return Ok(());
+                }
+                match layout::parse_items(&data, yaml) {
+                    Ok(items) => custom.add(resource_id, namespace, yaml, items),
+                    Err(reason) => builder.add_gap(rel, format!("unreadable in bundle: {reason}")),
+                }
+            }
             Entry::Log(key) => {
                 let hits = patterns.scan(&data);
                 builder.add_log(key, LogMeta { bytes: data.len() as u64 }, hits);
@@ -510,10 +516,13 @@ pub fn read_bundle_with(path: &Path, patterns: &LogPatterns, limits: ReadLimits)
                     collected_at = v.get("collected_at").and_then(Value::as_str).and_then(|s| s.parse().ok());
                 }
             }
-            Entry::Analysis | Entry::Version | Entry::Other => {}
+            Entry::Analysis | Entry::Version | Entry::DiscoveryResources | Entry::DiscoveryGroups | Entry::Other => {}
         }
         Ok(())
     })?;
+    for (id, items) in custom.into_objects() {
+        items.into_iter().for_each(|item| builder.add_object(&id, item));
+    }
     for gap in outcome.gaps {
         builder.add_gap(gap.what, gap.reason);
     }

@@ -620,6 +620,16 @@ pub async fn collect(
     progress.phase("logs", jobs_spec.len() as u64);
     collect_logs(&mut run, jobs_spec).await?;
 
+    // Discovery, as troubleshoot writes it (sbctl serves /api and /apis from these files).
+    let (groups_json, resources_json) = discovery_files(&custom, &run.collectors);
+    run.write("cluster-resources/groups.json".into(), serde_json::to_vec_pretty(&groups_json).unwrap_or_default())
+        .await?;
+    run.write(
+        "cluster-resources/resources.json".into(),
+        serde_json::to_vec_pretty(&resources_json).unwrap_or_default(),
+    )
+    .await?;
+
     // Errors files.
     let errors = std::mem::take(&mut run.errors);
     for (what, reasons) in errors {
@@ -639,6 +649,35 @@ pub async fn collect(
         objects: run.objects,
         logs: run.logs,
     })
+}
+
+/// `groups.json` and `resources.json`: the built-in kinds `serve` knows, the custom resources
+/// discovered, and the Mayastor REST pseudo-group's kinds that were read from api-rest (category
+/// `mayastor`, so `kubectl get mayastor` shows all of them from a served bundle).
+fn discovery_files(custom: &[CustomResource], collectors: &[CollectorStatus]) -> (Value, Value) {
+    use crate::resources::DiscoveredResource;
+    let mut all: Vec<DiscoveredResource> = BUILTINS.iter().map(DiscoveredResource::from_builtin).collect();
+    all.extend(custom.iter().map(CustomResource::discovered));
+    for kind in crate::mayastor_rest::KINDS {
+        let read = collectors.iter().any(|c| {
+            c.status == "ok" && c.name.starts_with("mayastor-rest/") && c.name.ends_with(&format!("/{}", kind.path))
+        });
+        if read {
+            all.push(DiscoveredResource {
+                group: crate::mayastor_rest::GROUP.into(),
+                version: "v0".into(),
+                plural: kind.path.into(),
+                kind: kind.kind.into(),
+                singular: kind.kind.to_lowercase(),
+                namespaced: false,
+                short_names: Vec::new(),
+                categories: vec!["mayastor".into()],
+            });
+        }
+    }
+    all.sort();
+    all.dedup_by(|a, b| a.group == b.group && a.plural == b.plural);
+    crate::resources::discovery_files(&all)
 }
 
 /// One custom resource kind, its listing (frozen) and how long it took.

@@ -313,7 +313,7 @@ fn resource_list(store: &Store, group: &str, version: &str, writable: bool) -> R
             verbs.extend(["create", "patch", "update"]);
         }
         resources.push(json!({"name": info.plural, "singularName": info.singular, "namespaced": info.namespaced,
-            "kind": info.kind, "verbs": verbs, "shortNames": info.short_names}));
+            "kind": info.kind, "verbs": verbs, "shortNames": info.short_names, "categories": info.categories}));
         if info.kind == "Pod" {
             resources.push(
                 json!({"name": "pods/log", "singularName": "", "namespaced": true, "kind": "Pod", "verbs": ["get"]}),

@@ -35,6 +35,8 @@ pub struct ResourceInfo {
     pub namespaced: bool,
     /// Printer columns from the CRD (`additionalPrinterColumns`), for tables.
     pub printer_columns: Vec<PrinterColumn>,
+    /// Discovery categories (`all` makes `kubectl get all` list it).
+    pub categories: Vec<String>,
 }
 
 impl ResourceInfo {
@@ -85,6 +87,7 @@ pub fn node_report_info() -> ResourceInfo {
         singular: "nodereport".into(),
         short_names: vec!["nrep".into()],
         namespaced: false,
+        categories: Vec::new(),
         printer_columns: vec![
             PrinterColumn {
                 name: "Node".into(),
@@ -189,12 +192,17 @@ impl Store {
                     short_names: b.short_names.iter().map(|s| s.to_string()).collect(),
                     namespaced: b.scope == Scope::Namespaced,
                     printer_columns: Vec::new(),
+                    categories: resources::builtin_categories(b.group, b.plural)
+                        .iter()
+                        .map(|c| c.to_string())
+                        .collect(),
                 },
             );
         }
-        let mut custom: BTreeMap<String, Vec<Value>> = BTreeMap::new();
+        let mut custom = layout::CustomFiles::default();
         let mut node_reports = Vec::new();
         let mut spill_error = None;
+        let mut discovered = Vec::new();
         let outcome = bundle.visit(&holds_data, &mut |member| {
             let (rel, data) = (member.rel, member.data);
             match layout::classify(rel) {
@@ -207,10 +215,17 @@ impl Store {
                         list.push(item);
                     }
                 }
-                Entry::Custom { resource_id, yaml, .. } => {
+                Entry::Custom { resource_id, namespace, yaml } => {
+                    if yaml && custom.has_json(&resource_id, namespace.as_deref()) {
+                        return Ok(());
+                    }
                     let Some(items) = readable_items(rel, &data, yaml) else { return Ok(()) };
-                    custom.entry(resource_id).or_default().extend(items);
+                    custom.add(resource_id, namespace, yaml, items);
                 }
+                Entry::DiscoveryResources => match serde_json::from_slice::<Value>(&data) {
+                    Ok(v) => discovered = resources::parse_resources_json(&v),
+                    Err(e) => eprintln!("mayadiag: skipping {rel}: invalid JSON: {e}"),
+                },
                 Entry::Log(key) => {
                     if let Err(e) = store.logs.insert(key, &data) {
                         spill_error.get_or_insert(e);
@@ -249,7 +264,8 @@ impl Store {
                 .or_else(|| crate::bundle::layout::newest_event_time(store.list("", "events")));
         }
         store.add_crd_resources();
-        store.add_custom_objects(custom);
+        store.add_custom_objects(custom.into_objects());
+        store.add_discovered(discovered);
         if !node_reports.is_empty() {
             store.ensure_resource(node_report_info());
             let key = (AGENT_GROUP.to_string(), "nodereports".to_string());
@@ -325,8 +341,52 @@ impl Store {
                         .unwrap_or_default(),
                     namespaced: spec["scope"].as_str() != Some("Cluster"),
                     printer_columns: columns,
+                    categories: spec["names"]["categories"]
+                        .as_array()
+                        .map(|a| a.iter().filter_map(|s| s.as_str().map(str::to_string)).collect())
+                        .unwrap_or_default(),
                 },
             );
+        }
+    }
+
+    /// What the bundle's `resources.json` says the cluster served (troubleshoot and mayadiag
+    /// write it; sbctl serves discovery from it): categories and short names of known resources,
+    /// and the resources the bundle holds no objects of (served as empty lists, as sbctl does,
+    /// so `kubectl get all` can ask for every kind in the category).
+    fn add_discovered(&mut self, discovered: Vec<resources::DiscoveredResource>) {
+        for d in discovered {
+            let key = (d.group.clone(), d.plural.clone());
+            match self.resources.get_mut(&key) {
+                Some(info) => {
+                    for c in d.categories {
+                        if !info.categories.contains(&c) {
+                            info.categories.push(c);
+                        }
+                    }
+                    for n in d.short_names {
+                        if !info.short_names.contains(&n) {
+                            info.short_names.push(n);
+                        }
+                    }
+                }
+                None => {
+                    self.resources.insert(
+                        key,
+                        ResourceInfo {
+                            group: d.group,
+                            version: d.version,
+                            kind: d.kind,
+                            plural: d.plural,
+                            singular: d.singular,
+                            short_names: d.short_names,
+                            namespaced: d.namespaced,
+                            printer_columns: Vec::new(),
+                            categories: d.categories,
+                        },
+                    );
+                }
+            }
         }
     }
 
@@ -359,6 +419,7 @@ impl Store {
                         short_names: Vec::new(),
                         namespaced: items.iter().any(|i| !meta_str(i, "namespace").is_empty()),
                         printer_columns: Vec::new(),
+                        categories: Vec::new(),
                     },
                 );
             }

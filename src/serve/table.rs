@@ -544,6 +544,7 @@ mod tests {
                 json_path: ".status.phase".into(),
                 priority: 0,
             }],
+            categories: Vec::new(),
         };
         let o = json!({"metadata": {"name": "cspi-1", "creationTimestamp": "2026-01-09T00:00:00Z"}, "status": {"phase": "ONLINE"}});
         let t = table(&info, &[&o], IncludeObject::Metadata, "2026-01-10T00:00:00Z".parse().unwrap(), "v1", json!({}));
