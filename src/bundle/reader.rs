@@ -591,4 +591,161 @@ mod tests {
         let err = read_bundle(&dir.path().join("missing.tar.gz"), &LogPatterns::empty()).unwrap_err().to_string();
         assert!(err.contains("missing.tar.gz"), "{err}");
     }
+
+    /// A tar of `(name, bytes)` members (uncompressed).
+    fn tar_of(members: &[(&str, Vec<u8>)]) -> Vec<u8> {
+        let mut builder = tar::Builder::new(Vec::new());
+        for (name, data) in members {
+            let mut header = tar::Header::new_gnu();
+            header.set_size(data.len() as u64);
+            header.set_mode(0o644);
+            header.set_mtime(1_700_000_000);
+            header.set_cksum();
+            builder.append_data(&mut header, name, data.as_slice()).unwrap_or_else(|e| panic!("{e}"));
+        }
+        builder.into_inner().unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    fn gzip(data: &[u8]) -> Vec<u8> {
+        use std::io::Write;
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        gz.write_all(data).unwrap_or_else(|e| panic!("{e}"));
+        gz.finish().unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    const POD: &str = r#"{"kind":"PodList","items":[{"metadata":{"name":"p1","namespace":"openebs"}}]}"#;
+
+    fn small_bundle() -> Vec<(&'static str, Vec<u8>)> {
+        vec![
+            ("b/version.yaml", b"kind: SupportBundle\n".to_vec()),
+            ("b/cluster-resources/pods/openebs.json", POD.as_bytes().to_vec()),
+            ("b/cluster-resources/pods/logs/openebs/p1/c.log", b"hello\n".to_vec()),
+        ]
+    }
+
+    fn write(dir: &Path, name: &str, bytes: &[u8]) -> PathBuf {
+        let path = dir.join(name);
+        fs::write(&path, bytes).unwrap_or_else(|e| panic!("{e}"));
+        path
+    }
+
+    #[test]
+    fn root_is_found_behind_a_readme_and_inputs_without_one_are_refused() {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let mut members = vec![("README.md", b"# read me first\n".to_vec())];
+        members.extend(small_bundle());
+        let path = write(dir.path(), "readme-first.tar.gz", &gzip(&tar_of(&members)));
+        let snap = read_bundle(&path, &LogPatterns::empty()).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(snap.objects("pods").len(), 1);
+        assert_eq!(snap.logs().len(), 1);
+        // The tar mtime is the collection time of a bundle without a manifest.
+        assert_eq!(snap.meta.collected_at.timestamp(), 1_700_000_000);
+
+        let chart = write(
+            dir.path(),
+            "chart.tar.gz",
+            &gzip(&tar_of(&[("x/Chart.yaml", b"name: x\n".to_vec()), ("x/analysis.json", b"[]".to_vec())])),
+        );
+        let err = read_bundle(&chart, &LogPatterns::empty()).err().map(|e| e.to_string()).unwrap_or_default();
+        assert!(err.contains("not a support bundle"), "{err}");
+        let empty_dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        write(empty_dir.path(), "analysis.json", b"[]");
+        let err = read_bundle(empty_dir.path(), &LogPatterns::empty()).err().map(|e| e.to_string()).unwrap_or_default();
+        assert!(err.contains("not a support bundle"), "{err}");
+    }
+
+    #[test]
+    fn multi_member_gzip_reads_like_one_member() {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let tar = tar_of(&small_bundle());
+        let (a, b) = tar.split_at(700);
+        let mut two = gzip(a);
+        two.extend(gzip(b));
+        let path = write(dir.path(), "multi.tar.gz", &two);
+        let snap = read_bundle(&path, &LogPatterns::empty()).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(snap.objects("pods").len(), 1);
+        assert_eq!(snap.logs().len(), 1);
+    }
+
+    #[test]
+    fn a_damaged_gzip_trailer_is_damage() {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let mut bytes = gzip(&tar_of(&small_bundle()));
+        let crc_at = bytes.len() - 8;
+        bytes[crc_at] ^= 0xff;
+        let path = write(dir.path(), "crc.tar.gz", &bytes);
+        let err = read_bundle(&path, &LogPatterns::empty()).err().map(|e| e.to_string()).unwrap_or_default();
+        assert!(err.contains("damaged"), "{err}");
+        let mut bytes = gzip(&tar_of(&small_bundle()));
+        let len_at = bytes.len() - 2;
+        bytes[len_at] ^= 0x01;
+        let path = write(dir.path(), "len.tar.gz", &bytes);
+        assert!(read_bundle(&path, &LogPatterns::empty()).is_err());
+    }
+
+    #[test]
+    fn bombs_and_oversized_members_become_gaps_not_memory() {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let mut members = small_bundle();
+        // 8 MiB of spaces in a member we would parse, 8 MiB in one we ignore.
+        members.push(("b/cluster-resources/pods/big.json", vec![b' '; 8 << 20]));
+        members.push(("b/host-collectors/blob.bin", vec![0; 8 << 20]));
+        let path = write(dir.path(), "bomb.tar.gz", &gzip(&tar_of(&members)));
+        let limits = ReadLimits { max_member_bytes: 1 << 20, max_inflated_bytes: 64 << 20 };
+        let snap = read_bundle_with(&path, &LogPatterns::empty(), limits).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(snap.objects("pods").len(), 1);
+        let gaps: Vec<_> = snap.gaps().iter().map(|g| (g.what.as_str(), g.reason.as_str())).collect();
+        assert_eq!(gaps.len(), 1, "{gaps:?}");
+        assert_eq!(gaps[0].0, "cluster-resources/pods/big.json");
+        assert!(gaps[0].1.contains("--max-member-size"), "{gaps:?}");
+
+        // The total cap stops reading and says so; what was read before still counts.
+        let limits = ReadLimits { max_member_bytes: 64 << 20, max_inflated_bytes: 4 << 20 };
+        let snap = read_bundle_with(&path, &LogPatterns::empty(), limits).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(snap.objects("pods").len(), 1);
+        assert!(snap.gaps().iter().any(|g| g.what == "bundle" && g.reason.contains("--max-inflated-size")));
+    }
+
+    #[test]
+    fn json_custom_resources_win_over_their_yaml_copy() {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let cr = r#"[{"apiVersion":"x.io/v1","kind":"W","metadata":{"name":"w1","namespace":"ns"}}]"#;
+        let yaml = "- apiVersion: x.io/v1\n  kind: W\n  metadata:\n    name: w1\n    namespace: ns\n";
+        for order in [[".yaml", ".json"], [".json", ".yaml"]] {
+            let mut members = small_bundle();
+            for ext in order {
+                let data = if ext == ".json" { cr.as_bytes().to_vec() } else { yaml.as_bytes().to_vec() };
+                members.push((
+                    if ext == ".json" {
+                        "b/cluster-resources/custom-resources/ws.x.io/ns.json"
+                    } else {
+                        "b/cluster-resources/custom-resources/ws.x.io/ns.yaml"
+                    },
+                    data,
+                ));
+            }
+            let path = write(dir.path(), "dup.tar.gz", &gzip(&tar_of(&members)));
+            let snap = read_bundle(&path, &LogPatterns::empty()).unwrap_or_else(|e| panic!("{e}"));
+            assert_eq!(snap.objects("ws.x.io").len(), 1, "{order:?}");
+        }
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(48))]
+        /// Truncated, flipped or spliced archives never panic and stay within the caps.
+        #[test]
+        fn mutated_archives_never_panic(cut in 0usize..4000, flip in 0usize..4000, byte in 0u8..=255, splice in proptest::collection::vec(0u8..=255, 0..64)) {
+            let mut bytes = gzip(&tar_of(&small_bundle()));
+            let at = flip % bytes.len();
+            bytes[at] ^= byte;
+            let at = cut % bytes.len();
+            bytes.splice(at..at, splice);
+            bytes.truncate(cut.max(1).min(bytes.len()));
+            let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+            let path = write(dir.path(), "m.tar.gz", &bytes);
+            let limits = ReadLimits { max_member_bytes: 1 << 20, max_inflated_bytes: 8 << 20 };
+            let _ = read_bundle_with(&path, &LogPatterns::empty(), limits);
+            let _ = crate::serve::store::Store::load_with(&path, limits);
+        }
+    }
 }
