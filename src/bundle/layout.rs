@@ -71,6 +71,11 @@ pub fn classify(rel: &str) -> Entry {
     }
     let Some(cr) = rel.strip_prefix("cluster-resources/") else { return Entry::Other };
     if let Some(key) = LogKey::from_bundle_path(cr) {
+        // troubleshoot writes `<container>-logs-errors.log` beside a log it could not fetch
+        // completely: a note about the container, not a container.
+        if key.container.ends_with("-logs-errors") {
+            return Entry::Other;
+        }
         return Entry::Log(key);
     }
     if let Some(stem) = cr.strip_suffix("-errors.json") {
@@ -179,9 +184,10 @@ fn parse_redacted_yaml(text: &str) -> Result<Value, String> {
         Ok(v) => Ok(v),
         Err(e) if text.contains("***HIDDEN***") => {
             static MASK: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
-                regex::Regex::new(r"(?m)((?:^|:|-)[ \t]+)\*\*\*HIDDEN\*\*\*").unwrap_or_else(|_| unreachable!())
+                regex::Regex::new(r"(?m)((?:^|:|-)[ \t]+)(\*\*\*HIDDEN\*\*\*[^'\n]*?)[ \t]*$")
+                    .unwrap_or_else(|_| unreachable!())
             });
-            let quoted = MASK.replace_all(text, "$1'***HIDDEN***'");
+            let quoted = MASK.replace_all(text, "$1'$2'");
             serde_saphyr::from_str_with_options(&quoted, options()).map_err(|_| format!("invalid YAML: {e}"))
         }
         Err(e) => Err(format!("invalid YAML: {e}")),
@@ -237,6 +243,12 @@ mod tests {
             }
         );
         assert!(matches!(classify("cluster-resources/pods/logs/ns/p/c-previous.log"), Entry::Log(k) if k.previous));
+        assert_eq!(classify("cluster-resources/pods/logs/ns/p/c-logs-errors.log"), Entry::Other);
+        assert_eq!(classify("cluster-resources/resources.json"), Entry::DiscoveryResources);
+        assert!(matches!(classify("cluster-resources/validating-webhook-configurations.json"),
+            Entry::Builtin { resource, .. } if resource.kind == "ValidatingWebhookConfiguration"));
+        assert!(matches!(classify("cluster-resources/mutatingwebhookconfigurations.json"),
+            Entry::Builtin { resource, .. } if resource.kind == "MutatingWebhookConfiguration"));
         assert_eq!(classify("cluster-resources/pods-errors.json"), Entry::Errors { what: "pods".into() });
         assert_eq!(classify("node-reports/n1.json"), Entry::NodeReport { node: "n1".into() });
         assert_eq!(classify("cluster-resources/auth-cani-list/default.json"), Entry::Other);
@@ -251,9 +263,10 @@ mod tests {
         assert_eq!(parse_items(br#"{"kind":"EventList","items":null}"#, false).unwrap().len(), 0);
         assert!(parse_items(b"{nope", false).is_err());
         // troubleshoot-redacted YAML: an unquoted mask, and keys the mask made equal.
-        let redacted = b"- status:\n    ip: ***HIDDEN***\n    ports:\n    - ***HIDDEN***\n  metadata:\n    f:tcp://***HIDDEN***:1: {}\n    f:tcp://***HIDDEN***:1: {}\n";
+        let redacted = b"- status:\n    ip: ***HIDDEN***\n    ports:\n    - ***HIDDEN***\n    map:\n      r-1: ***HIDDEN***:10000\n  metadata:\n    f:tcp://***HIDDEN***:1: {}\n    f:tcp://***HIDDEN***:1: {}\n";
         let items = parse_items(redacted, true).unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(items[0]["status"]["ip"], "***HIDDEN***");
         assert_eq!(items[0]["status"]["ports"][0], "***HIDDEN***");
+        assert_eq!(items[0]["status"]["map"]["r-1"], "***HIDDEN***:10000");
     }
 }
