@@ -324,3 +324,30 @@ fn our_bundle_carries_the_discovery_files_serve_reads() {
     assert!(out.status.success(), "{}", texts(&out).1);
     assert!(texts(&out).0.contains("pod/"), "{}", texts(&out).0);
 }
+
+#[test]
+fn optional_apis_not_installed_are_not_failures() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let faults = dir.path().join("faults.yaml");
+    std::fs::write(&faults, "rules:\n  - path: \"^/apis/snapshot.storage.k8s.io/\"\n    status: 404\n")
+        .unwrap_or_else(|e| panic!("{e}"));
+    let served = Served::start(&fixture("demo"), &["--inject-faults", &faults.display().to_string()]);
+    let out_path = dir.path().join("b.tar.gz");
+    let out = served.collect(&out_path, &["--since", "100000h"]);
+    let stderr = texts(&out).1;
+    assert!(out_path.exists(), "{stderr}");
+    assert!(!stderr.contains("failed") && !stderr.contains("skipped"), "{stderr}");
+    let files = bundle_files(&out_path);
+    let manifest: Value =
+        serde_json::from_slice(&files["mayadiag/manifest.json"]).unwrap_or_else(|e| panic!("manifest: {e}"));
+    let not_installed: Vec<&Value> =
+        manifest["collectors"].as_array().into_iter().flatten().filter(|c| c["status"] == "not installed").collect();
+    assert!(
+        not_installed.iter().any(|c| c["name"].as_str().is_some_and(|n| n.contains("snapshot.storage.k8s.io"))),
+        "{:#}",
+        manifest["collectors"]
+    );
+    // Not advertised in the bundle's discovery either.
+    let resources = String::from_utf8_lossy(&files["cluster-resources/resources.json"]).into_owned();
+    assert!(!resources.contains("snapshot.storage.k8s.io"), "{resources}");
+}

@@ -340,13 +340,15 @@ pub async fn collect(
                 });
             }
             Err(e) => {
-                let reason = reason_of(&e, "list", &b.id());
-                let status = if e.status() == Some(404) { "skipped" } else { "failed" };
-                if e.status() == Some(404) {
-                    run.skips.push(Skip { what: b.id(), reason: reason.clone() });
+                // An API the cluster does not serve (VolumeSnapshot CRDs absent): recorded as not
+                // installed, not as a failed collector that would alarm a customer for nothing.
+                let (status, reason) = if e.status() == Some(404) {
+                    (NOT_INSTALLED, format!("not installed: {} is not served by this cluster", b.id()))
                 } else {
+                    let reason = reason_of(&e, "list", &b.id());
                     run.record_error(b.bundle_name, reason.clone());
-                }
+                    ("failed", reason)
+                };
                 run.collectors.push(CollectorStatus {
                     name: b.id(),
                     status: status.into(),
@@ -532,14 +534,15 @@ pub async fn collect(
             }
             Err(e) => {
                 let reason = reason_of(&e, "list", &format!("{} in namespace {ns}", b.id()));
-                if e.status() == Some(404) && b.group == "snapshot.storage.k8s.io" {
-                    run.skips.push(Skip { what: name.clone(), reason: reason.clone() });
+                let status = if e.status() == Some(404) && b.group == "snapshot.storage.k8s.io" {
+                    NOT_INSTALLED
                 } else {
                     run.record_error(b.bundle_name, reason.clone());
-                }
+                    "failed"
+                };
                 run.collectors.push(CollectorStatus {
                     name,
-                    status: "failed".into(),
+                    status: status.into(),
                     items: 0,
                     duration_ms: took.as_millis() as u64,
                     reason: Some(reason),
@@ -651,12 +654,19 @@ pub async fn collect(
     })
 }
 
+/// Collector status of an optional API the cluster does not serve.
+const NOT_INSTALLED: &str = "not installed";
+
 /// `groups.json` and `resources.json`: the built-in kinds `serve` knows, the custom resources
 /// discovered, and the Mayastor REST pseudo-group's kinds that were read from api-rest (category
 /// `mayastor`, so `kubectl get mayastor` shows all of them from a served bundle).
 fn discovery_files(custom: &[CustomResource], collectors: &[CollectorStatus]) -> (Value, Value) {
     use crate::resources::DiscoveredResource;
-    let mut all: Vec<DiscoveredResource> = BUILTINS.iter().map(DiscoveredResource::from_builtin).collect();
+    let installed = |id: &str| {
+        !collectors.iter().any(|c| c.status == NOT_INSTALLED && (c.name == id || c.name.starts_with(&format!("{id}/"))))
+    };
+    let mut all: Vec<DiscoveredResource> =
+        BUILTINS.iter().filter(|b| installed(&b.id())).map(DiscoveredResource::from_builtin).collect();
     all.extend(custom.iter().map(CustomResource::discovered));
     for kind in crate::mayastor_rest::KINDS {
         let read = collectors.iter().any(|c| {
