@@ -296,6 +296,17 @@ fn our_bundle_carries_the_discovery_files_serve_reads() {
     let groups: Value =
         serde_json::from_slice(&files["cluster-resources/groups.json"]).unwrap_or_else(|e| panic!("groups.json: {e}"));
     assert!(groups.as_array().is_some_and(|g| g.iter().any(|g| g["name"] == "")), "core group in groups.json");
+    // troubleshoot's file names (README table, write side).
+    for name in [
+        "version.yaml",
+        "cluster-info/cluster_version.json",
+        "cluster-resources/validating-webhook-configurations.json",
+        "cluster-resources/mutating-webhook-configurations.json",
+        "cluster-resources/storage-classes.json",
+        "cluster-resources/custom-resource-definitions.json",
+    ] {
+        assert!(files.contains_key(name), "{name} missing from our bundle");
+    }
     // No empty custom-resource files (troubleshoot never writes them).
     for (rel, data) in &files {
         if rel.starts_with("cluster-resources/custom-resources/") && !rel.contains(".rest.mayastor.") {

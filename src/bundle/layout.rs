@@ -269,4 +269,74 @@ mod tests {
         assert_eq!(items[0]["status"]["ports"][0], "***HIDDEN***");
         assert_eq!(items[0]["status"]["map"]["r-1"], "***HIDDEN***:10000");
     }
+
+    /// The table of troubleshoot file names in README.md, read side: every name maps to what it
+    /// holds (the write side is checked on a collected bundle in tests/interop.rs).
+    #[test]
+    fn troubleshoot_file_names_table() {
+        let builtin = |rel: &str, kind: &str| {
+            assert!(
+                matches!(classify(rel), Entry::Builtin { resource, .. } if resource.kind == kind),
+                "{rel} should hold {kind}"
+            );
+        };
+        for (rel, kind) in [
+            ("cluster-resources/namespaces.json", "Namespace"),
+            ("cluster-resources/nodes.json", "Node"),
+            ("cluster-resources/pvs.json", "PersistentVolume"),
+            ("cluster-resources/persistentvolumes.json", "PersistentVolume"),
+            ("cluster-resources/storage-classes.json", "StorageClass"),
+            ("cluster-resources/storageclasses.json", "StorageClass"),
+            ("cluster-resources/custom-resource-definitions.json", "CustomResourceDefinition"),
+            ("cluster-resources/customresourcedefinitions.json", "CustomResourceDefinition"),
+            ("cluster-resources/volumeattachments.json", "VolumeAttachment"),
+            ("cluster-resources/csidrivers.json", "CSIDriver"),
+            ("cluster-resources/csinodes.json", "CSINode"),
+            ("cluster-resources/validating-webhook-configurations.json", "ValidatingWebhookConfiguration"),
+            ("cluster-resources/validatingwebhookconfigurations.json", "ValidatingWebhookConfiguration"),
+            ("cluster-resources/mutating-webhook-configurations.json", "MutatingWebhookConfiguration"),
+            ("cluster-resources/mutatingwebhookconfigurations.json", "MutatingWebhookConfiguration"),
+            ("cluster-resources/pods/ns.json", "Pod"),
+            ("cluster-resources/pvcs/ns.json", "PersistentVolumeClaim"),
+            ("cluster-resources/persistentvolumeclaims/ns.json", "PersistentVolumeClaim"),
+            ("cluster-resources/events/ns.json", "Event"),
+            ("cluster-resources/deployments/ns.json", "Deployment"),
+            ("cluster-resources/daemonsets/ns.json", "DaemonSet"),
+            ("cluster-resources/statefulsets/ns.json", "StatefulSet"),
+            ("cluster-resources/replicasets/ns.json", "ReplicaSet"),
+            ("cluster-resources/jobs/ns.json", "Job"),
+            ("cluster-resources/services/ns.json", "Service"),
+            ("cluster-resources/endpoints/ns.json", "Endpoints"),
+            ("cluster-resources/configmaps/ns.json", "ConfigMap"),
+            ("cluster-resources/secrets/ns.json", "Secret"),
+            ("cluster-resources/leases/ns.json", "Lease"),
+            ("cluster-resources/replicationcontrollers/ns.json", "ReplicationController"),
+        ] {
+            builtin(rel, kind);
+        }
+        assert_eq!(classify("version.yaml"), Entry::Version);
+        assert_eq!(classify("cluster-info/cluster_version.json"), Entry::ClusterVersion);
+        assert_eq!(classify("cluster-resources/resources.json"), Entry::DiscoveryResources);
+        assert_eq!(classify("cluster-resources/groups.json"), Entry::DiscoveryGroups);
+        assert!(matches!(
+            classify("cluster-resources/custom-resources/a.x.io/ns.yaml"),
+            Entry::Custom { yaml: true, .. }
+        ));
+        assert!(matches!(
+            classify("cluster-resources/custom-resources/a.x.io.json"),
+            Entry::Custom { namespace: None, yaml: false, .. }
+        ));
+        assert!(matches!(classify("cluster-resources/pods/logs/ns/p/c.log"), Entry::Log(k) if !k.previous));
+        assert_eq!(classify("cluster-resources/pods/logs/ns/p/c-logs-errors.log"), Entry::Other);
+        assert_eq!(classify("cluster-resources/deployments-errors.json"), Entry::Errors { what: "deployments".into() });
+        // We write troubleshoot's spelling of the webhook files.
+        let written = |kind: &str| {
+            crate::resources::BUILTINS.iter().find(|b| b.kind == kind).map(|b| list_path(b, None)).unwrap_or_default()
+        };
+        assert_eq!(
+            written("ValidatingWebhookConfiguration"),
+            "cluster-resources/validating-webhook-configurations.json"
+        );
+        assert_eq!(written("MutatingWebhookConfiguration"), "cluster-resources/mutating-webhook-configurations.json");
+    }
 }
