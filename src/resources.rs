@@ -216,6 +216,62 @@ pub fn builtin_by_id(id: &str) -> Option<&'static BuiltinResource> {
 
 /// Look a built-in up by its bundle file or directory name (`pvcs`, `storage-classes`), accepting
 /// the variants troubleshoot.sh has used over the years.
+/// Kinds troubleshoot bundles hold that `collect` does not gather (its RBAC does not ask for
+/// them): read from a bundle and served, so `kubectl get cronjobs,ingresses,roles…` work on a
+/// troubleshoot bundle. Bundle names are troubleshoot's.
+pub const READ_ONLY: &[BuiltinResource] = &[
+    r("batch", "v1", "CronJob", "cronjobs", "cronjob", &["cj"], Namespaced, "cronjobs"),
+    r("networking.k8s.io", "v1", "Ingress", "ingresses", "ingress", &["ing"], Namespaced, "ingress"),
+    r(
+        "networking.k8s.io",
+        "v1",
+        "NetworkPolicy",
+        "networkpolicies",
+        "networkpolicy",
+        &["netpol"],
+        Namespaced,
+        "network-policy",
+    ),
+    r(
+        "policy",
+        "v1",
+        "PodDisruptionBudget",
+        "poddisruptionbudgets",
+        "poddisruptionbudget",
+        &["pdb"],
+        Namespaced,
+        "pod-disruption-budgets",
+    ),
+    r("", "v1", "ResourceQuota", "resourcequotas", "resourcequota", &["quota"], Namespaced, "resource-quota"),
+    r("", "v1", "LimitRange", "limitranges", "limitrange", &["limits"], Namespaced, "limitranges"),
+    r("", "v1", "ServiceAccount", "serviceaccounts", "serviceaccount", &["sa"], Namespaced, "serviceaccounts"),
+    r("discovery.k8s.io", "v1", "EndpointSlice", "endpointslices", "endpointslice", &[], Namespaced, "endpointslices"),
+    r("rbac.authorization.k8s.io", "v1", "Role", "roles", "role", &[], Namespaced, "roles"),
+    r("rbac.authorization.k8s.io", "v1", "RoleBinding", "rolebindings", "rolebinding", &[], Namespaced, "rolebindings"),
+    r("rbac.authorization.k8s.io", "v1", "ClusterRole", "clusterroles", "clusterrole", &[], Cluster, "clusterroles"),
+    r(
+        "rbac.authorization.k8s.io",
+        "v1",
+        "ClusterRoleBinding",
+        "clusterrolebindings",
+        "clusterrolebinding",
+        &[],
+        Cluster,
+        "clusterrolebindings",
+    ),
+    r(
+        "scheduling.k8s.io",
+        "v1",
+        "PriorityClass",
+        "priorityclasses",
+        "priorityclass",
+        &["pc"],
+        Cluster,
+        "priorityclasses",
+    ),
+];
+
+/// A kind by its bundle file or directory name (troubleshoot's, and the older spellings).
 pub fn builtin_by_bundle_name(name: &str) -> Option<&'static BuiltinResource> {
     let canonical = match name {
         "storageclasses" => "storage-classes",
@@ -225,9 +281,12 @@ pub fn builtin_by_bundle_name(name: &str) -> Option<&'static BuiltinResource> {
         // mayadiag before 0.2 and troubleshoot before 0.127 wrote the webhooks under these names.
         "validatingwebhookconfigurations" => "validating-webhook-configurations",
         "mutatingwebhookconfigurations" => "mutating-webhook-configurations",
+        // troubleshoot before 0.60 or so.
+        "clusterRoleBindings" => "clusterrolebindings",
+        "resource-quotas" => "resource-quota",
         other => other,
     };
-    BUILTINS.iter().find(|b| b.bundle_name == canonical)
+    BUILTINS.iter().chain(READ_ONLY).find(|b| b.bundle_name == canonical)
 }
 
 /// Look a built-in up by group and plural.

@@ -98,6 +98,41 @@ fn third_party_bundles_analyze_and_serve_with_exact_row_counts() {
             assert!(rows.iter().all(|r| r.split_whitespace().count() >= 6), "{name}: {stdout}");
         }
 
+        // The common kinds troubleshoot writes: each listed exactly as in its files.
+        for (dir, resource) in [
+            ("deployments", "deployments"),
+            ("services", "services"),
+            ("events", "events"),
+            ("cronjobs", "cronjobs"),
+            ("ingress", "ingresses"),
+            ("network-policy", "networkpolicies"),
+            ("pod-disruption-budgets", "poddisruptionbudgets"),
+            ("resource-quota", "resourcequotas"),
+            ("limitranges", "limitranges"),
+            ("serviceaccounts", "serviceaccounts"),
+            ("endpointslices", "endpointslices"),
+            ("roles", "roles"),
+            ("rolebindings", "rolebindings"),
+            ("clusterroles", "clusterroles"),
+            ("clusterrolebindings", "clusterrolebindings"),
+            ("priorityclasses", "priorityclasses"),
+        ] {
+            let in_files: Option<usize> = files
+                .iter()
+                .filter(|(k, _)| {
+                    k.strip_prefix("cluster-resources/").is_some_and(|r| {
+                        r == format!("{dir}.json")
+                            || r.strip_prefix(&format!("{dir}/"))
+                                .is_some_and(|f| f.ends_with(".json") && !f.contains('/'))
+                    })
+                })
+                .map(|(_, v)| json_items(v).map_or(0, |i| i.len()))
+                .reduce(|a, b| a + b);
+            let Some(count) = in_files else { continue };
+            let listed = kubectl_json(&served, &["get", resource, "-A"]);
+            assert_eq!(listed["items"].as_array().map(Vec::len), Some(count), "{name}: {resource}");
+        }
+
         // Custom resources with a JSON file: served once each, even when a YAML copy exists.
         let mut by_resource: BTreeMap<String, usize> = BTreeMap::new();
         for (rel, data) in &files {

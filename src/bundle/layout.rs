@@ -311,6 +311,21 @@ mod tests {
             ("cluster-resources/secrets/ns.json", "Secret"),
             ("cluster-resources/leases/ns.json", "Lease"),
             ("cluster-resources/replicationcontrollers/ns.json", "ReplicationController"),
+            ("cluster-resources/cronjobs/ns.json", "CronJob"),
+            ("cluster-resources/ingress/ns.json", "Ingress"),
+            ("cluster-resources/network-policy/ns.json", "NetworkPolicy"),
+            ("cluster-resources/pod-disruption-budgets/ns.json", "PodDisruptionBudget"),
+            ("cluster-resources/resource-quota/ns.json", "ResourceQuota"),
+            ("cluster-resources/resource-quotas/ns.json", "ResourceQuota"),
+            ("cluster-resources/limitranges/ns.json", "LimitRange"),
+            ("cluster-resources/serviceaccounts/ns.json", "ServiceAccount"),
+            ("cluster-resources/endpointslices/ns.json", "EndpointSlice"),
+            ("cluster-resources/roles/ns.json", "Role"),
+            ("cluster-resources/rolebindings/ns.json", "RoleBinding"),
+            ("cluster-resources/clusterroles.json", "ClusterRole"),
+            ("cluster-resources/clusterrolebindings.json", "ClusterRoleBinding"),
+            ("cluster-resources/clusterRoleBindings.json", "ClusterRoleBinding"),
+            ("cluster-resources/priorityclasses.json", "PriorityClass"),
         ] {
             builtin(rel, kind);
         }

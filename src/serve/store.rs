@@ -180,7 +180,7 @@ impl Store {
     pub fn load_with(path: &Path, limits: ReadLimits) -> Result<Store, BundleError> {
         let bundle = OpenBundle::open(path, limits)?;
         let mut store = Store::default();
-        for b in BUILTINS {
+        for b in BUILTINS.iter().chain(resources::READ_ONLY) {
             store.resources.insert(
                 (b.group.to_string(), b.plural.to_string()),
                 ResourceInfo {
