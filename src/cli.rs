@@ -201,6 +201,27 @@ pub struct AnalyzeArgs {
     /// Check engine options.
     #[command(flatten)]
     pub check: CheckOptions,
+    /// Bundle reading limits.
+    #[command(flatten)]
+    pub read: BundleReadArgs,
+}
+
+/// Caps on reading a received bundle (hostile or damaged archives stay bounded).
+#[derive(Debug, Clone, Args)]
+pub struct BundleReadArgs {
+    /// Files inside the bundle bigger than this (uncompressed) are skipped and reported.
+    #[arg(long, value_name = "SIZE", default_value = "64MiB", value_parser = parse_size)]
+    pub max_member_size: u64,
+    /// Stop reading after this much has been inflated; the rest is reported as not read.
+    #[arg(long, value_name = "SIZE", default_value = "4GiB", value_parser = parse_size)]
+    pub max_inflated_size: u64,
+}
+
+impl BundleReadArgs {
+    /// As reader limits.
+    pub fn limits(&self) -> crate::bundle::ReadLimits {
+        crate::bundle::ReadLimits { max_member_bytes: self.max_member_size, max_inflated_bytes: self.max_inflated_size }
+    }
 }
 
 /// `mayadiag serve`.
@@ -231,6 +252,9 @@ pub struct ServeArgs {
     /// Keep PATCH/POST/PUT in memory (for agent tests).
     #[arg(long, hide = true)]
     pub accept_writes: bool,
+    /// Bundle reading limits.
+    #[command(flatten)]
+    pub read: BundleReadArgs,
 }
 
 /// `mayadiag redact`.

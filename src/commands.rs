@@ -149,7 +149,8 @@ pub async fn analyze_bundle(args: AnalyzeArgs) -> Result<i32, Failure> {
     let set = load_checks(&args.check)?;
     let patterns = set.log_patterns();
     let path = args.bundle.clone();
-    let snap = tokio::task::spawn_blocking(move || crate::bundle::read_bundle(&path, &patterns))
+    let limits = args.read.limits();
+    let snap = tokio::task::spawn_blocking(move || crate::bundle::read_bundle_with(&path, &patterns, limits))
         .await
         .map_err(Failure::runtime)?
         .map_err(Failure::runtime)?;

@@ -156,6 +156,14 @@ fn verdict(a: &Analysis) -> String {
                 a.checked.len()
             );
         }
+        if a.engines.iter().all(|e| e.state == EngineState::NotInstalled) {
+            // "Nothing to check" is not "healthy": say so instead of an all-clear.
+            return format!(
+                "Sev {}: no OpenEBS or Litmus component found in this bundle, nothing to check ({} checks)",
+                a.severity.level,
+                a.checked.len()
+            );
+        }
         return format!("Sev {}: no problem found ({} checks)", a.severity.level, a.checked.len());
     }
     let mut parts = Vec::new();

@@ -10,7 +10,7 @@ pub mod writer;
 use std::path::PathBuf;
 
 pub use layout::{Entry, classify};
-pub use reader::{read_bundle, visit_bundle};
+pub use reader::{OpenBundle, ReadLimits, read_bundle, read_bundle_with, visit_bundle};
 pub use writer::{BundleWriter, Destination, FileEntry, OutputError, PartialFile};
 
 /// Errors reading or writing a bundle. Each names the file and says what to do.
@@ -66,6 +66,12 @@ pub enum BundleError {
         path: PathBuf,
         /// What was wrong.
         reason: String,
+    },
+    /// No bundle root anywhere in the input: not a support bundle.
+    #[error("{} is not a support bundle: no version.yaml or cluster-resources/ in it (give the .tar.gz or directory written by mayadiag collect or troubleshoot.sh)", path.display())]
+    NotABundle {
+        /// The input.
+        path: PathBuf,
     },
     /// One file inside the bundle is not valid JSON/YAML.
     #[error("{} in bundle {}: {reason}", member, path.display())]

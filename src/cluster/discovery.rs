@@ -21,6 +21,12 @@ pub struct CustomResource {
     pub kind: String,
     /// Namespaced or cluster-scoped.
     pub namespaced: bool,
+    /// Singular name, short names and categories as discovery gave them (for `resources.json`).
+    pub singular: String,
+    /// kubectl short names.
+    pub short_names: Vec<String>,
+    /// Discovery categories.
+    pub categories: Vec<String>,
 }
 
 impl CustomResource {
@@ -37,6 +43,20 @@ impl CustomResource {
     /// `group/version`.
     pub fn api_version(&self) -> String {
         resources::api_version(&self.group, &self.version)
+    }
+
+    /// As an entry of `resources.json`.
+    pub fn discovered(&self) -> resources::DiscoveredResource {
+        resources::DiscoveredResource {
+            group: self.group.clone(),
+            version: self.version.clone(),
+            plural: self.plural.clone(),
+            kind: self.kind.clone(),
+            singular: if self.singular.is_empty() { self.kind.to_lowercase() } else { self.singular.clone() },
+            namespaced: self.namespaced,
+            short_names: self.short_names.clone(),
+            categories: self.categories.clone(),
+        }
     }
 }
 
@@ -83,6 +103,9 @@ pub async fn custom_resources(kube: &Kube) -> Result<(Vec<CustomResource>, Vec<(
 
 /// The listable top-level resources of one `APIResourceList`.
 pub fn parse_resource_list(group: &str, version: &str, list: &Value) -> Vec<CustomResource> {
+    let strings = |v: &Value| -> Vec<String> {
+        v.as_array().map(|a| a.iter().filter_map(|s| s.as_str().map(str::to_string)).collect()).unwrap_or_default()
+    };
     list["resources"]
         .as_array()
         .map(|rs| {
@@ -96,6 +119,9 @@ pub fn parse_resource_list(group: &str, version: &str, list: &Value) -> Vec<Cust
                         plural: r["name"].as_str()?.to_string(),
                         kind: r["kind"].as_str()?.to_string(),
                         namespaced: r["namespaced"].as_bool().unwrap_or(true),
+                        singular: r["singularName"].as_str().unwrap_or_default().to_string(),
+                        short_names: strings(&r["shortNames"]),
+                        categories: strings(&r["categories"]),
                     })
                 })
                 .collect()

@@ -342,13 +342,15 @@ pub async fn collect(
                 });
             }
             Err(e) => {
-                let reason = reason_of(&e, "list", &b.id());
-                let status = if e.status() == Some(404) { "skipped" } else { "failed" };
-                if e.status() == Some(404) {
-                    run.skips.push(Skip { what: b.id(), reason: reason.clone() });
+                // An API the cluster does not serve (VolumeSnapshot CRDs absent): recorded as not
+                // installed, not as a failed collector that would alarm a customer for nothing.
+                let (status, reason) = if e.status() == Some(404) {
+                    (NOT_INSTALLED, format!("not installed: {} is not served by this cluster", b.id()))
                 } else {
+                    let reason = reason_of(&e, "list", &b.id());
                     run.record_error(b.bundle_name, reason.clone());
-                }
+                    ("failed", reason)
+                };
                 run.collectors.push(CollectorStatus {
                     name: b.id(),
                     status: status.into(),
@@ -534,14 +536,15 @@ pub async fn collect(
             }
             Err(e) => {
                 let reason = reason_of(&e, "list", &format!("{} in namespace {ns}", b.id()));
-                if e.status() == Some(404) && b.group == "snapshot.storage.k8s.io" {
-                    run.skips.push(Skip { what: name.clone(), reason: reason.clone() });
+                let status = if e.status() == Some(404) && b.group == "snapshot.storage.k8s.io" {
+                    NOT_INSTALLED
                 } else {
                     run.record_error(b.bundle_name, reason.clone());
-                }
+                    "failed"
+                };
                 run.collectors.push(CollectorStatus {
                     name,
-                    status: "failed".into(),
+                    status: status.into(),
                     items: 0,
                     duration_ms: took.as_millis() as u64,
                     reason: Some(reason),
@@ -622,6 +625,16 @@ pub async fn collect(
     progress.phase("logs", jobs_spec.len() as u64);
     collect_logs(&mut run, jobs_spec).await?;
 
+    // Discovery, as troubleshoot writes it (sbctl serves /api and /apis from these files).
+    let (groups_json, resources_json) = discovery_files(&custom, &run.collectors);
+    run.write("cluster-resources/groups.json".into(), serde_json::to_vec_pretty(&groups_json).unwrap_or_default())
+        .await?;
+    run.write(
+        "cluster-resources/resources.json".into(),
+        serde_json::to_vec_pretty(&resources_json).unwrap_or_default(),
+    )
+    .await?;
+
     // Errors files.
     let errors = std::mem::take(&mut run.errors);
     for (what, reasons) in errors {
@@ -641,6 +654,42 @@ pub async fn collect(
         objects: run.objects,
         logs: run.logs,
     })
+}
+
+/// Collector status of an optional API the cluster does not serve.
+const NOT_INSTALLED: &str = "not installed";
+
+/// `groups.json` and `resources.json`: the built-in kinds `serve` knows, the custom resources
+/// discovered, and the Mayastor REST pseudo-group's kinds that were read from api-rest (category
+/// `mayastor`, so `kubectl get mayastor` shows all of them from a served bundle).
+fn discovery_files(custom: &[CustomResource], collectors: &[CollectorStatus]) -> (Value, Value) {
+    use crate::resources::DiscoveredResource;
+    let installed = |id: &str| {
+        !collectors.iter().any(|c| c.status == NOT_INSTALLED && (c.name == id || c.name.starts_with(&format!("{id}/"))))
+    };
+    let mut all: Vec<DiscoveredResource> =
+        BUILTINS.iter().filter(|b| installed(&b.id())).map(DiscoveredResource::from_builtin).collect();
+    all.extend(custom.iter().map(CustomResource::discovered));
+    for kind in crate::mayastor_rest::KINDS {
+        let read = collectors.iter().any(|c| {
+            c.status == "ok" && c.name.starts_with("mayastor-rest/") && c.name.ends_with(&format!("/{}", kind.path))
+        });
+        if read {
+            all.push(DiscoveredResource {
+                group: crate::mayastor_rest::GROUP.into(),
+                version: "v0".into(),
+                plural: kind.path.into(),
+                kind: kind.kind.into(),
+                singular: kind.kind.to_lowercase(),
+                namespaced: false,
+                short_names: Vec::new(),
+                categories: vec!["mayastor".into()],
+            });
+        }
+    }
+    all.sort();
+    all.dedup_by(|a, b| a.group == b.group && a.plural == b.plural);
+    crate::resources::discovery_files(&all)
 }
 
 /// One custom resource kind, its listing (frozen) and how long it took.

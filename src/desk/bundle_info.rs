@@ -161,36 +161,28 @@ pub fn read_bundle(path: &Path) -> Result<BundleInfo, DeskError> {
         manifest: None,
         warnings: Vec::new(),
     };
-    let file = std::fs::File::open(path).map_err(|error| bundle_error(path, error))?;
-    let mut archive = tar::Archive::new(flate2::read::GzDecoder::new(std::io::BufReader::new(file)));
-    let entries = archive.entries().map_err(|error| bundle_error(path, format!("not a tar.gz bundle: {error}")))?;
-    for entry in entries {
-        let mut entry = entry.map_err(|error| bundle_error(path, format!("not a tar.gz bundle: {error}")))?;
-        let member = match entry.path() {
-            Ok(member) => member.into_owned(),
-            Err(_) => continue,
-        };
-        let parts: Vec<String> = member.components().map(|c| c.as_os_str().to_string_lossy().into_owned()).collect();
-        let wanted = parts.len() == 3 && parts[1] == "mayadiag";
-        if !wanted || !matches!(parts[2].as_str(), "analysis.json" | "summary.md" | "manifest.json") {
-            continue;
-        }
-        if entry.size() > MAX_MEMBER_BYTES {
-            info.warnings.push(format!("{} is too large to read ({} bytes)", member.display(), entry.size()));
-            continue;
-        }
-        let mut bytes = Vec::new();
-        if let Err(error) = entry.read_to_end(&mut bytes) {
-            return Err(bundle_error(path, format!("reading {}: {error}", member.display())));
-        }
-        match parts[2].as_str() {
-            "analysis.json" => match serde_json::from_slice::<Analysis>(&bytes) {
+    // The same reader as analyze: root found anywhere, multi-member gzip, CRC checked, only the
+    // three wanted members inflated into memory.
+    let limits = crate::bundle::ReadLimits { max_member_bytes: MAX_MEMBER_BYTES, ..Default::default() };
+    let bundle = crate::bundle::OpenBundle::open(path, limits).map_err(|error| bundle_error(path, error))?;
+    let wanted = |rel: &str| matches!(rel, "mayadiag/analysis.json" | "mayadiag/summary.md" | "mayadiag/manifest.json");
+    let mut members: Vec<(String, Vec<u8>)> = Vec::new();
+    let outcome = bundle
+        .visit(&wanted, &mut |member| {
+            members.push((member.rel.to_string(), member.data));
+            Ok(())
+        })
+        .map_err(|error| bundle_error(path, error))?;
+    info.warnings.extend(outcome.gaps.into_iter().map(|gap| format!("{}: {}", gap.what, gap.reason)));
+    for (member, bytes) in members {
+        match member.as_str() {
+            "mayadiag/analysis.json" => match serde_json::from_slice::<Analysis>(&bytes) {
                 Ok(analysis) => info.analysis = Some(analysis),
-                Err(error) => info.warnings.push(format!("{}: {error}", member.display())),
+                Err(error) => info.warnings.push(format!("{member}: {error}")),
             },
-            "manifest.json" => match serde_json::from_slice::<ManifestInfo>(&bytes) {
+            "mayadiag/manifest.json" => match serde_json::from_slice::<ManifestInfo>(&bytes) {
                 Ok(manifest) => info.manifest = Some(manifest),
-                Err(error) => info.warnings.push(format!("{}: {error}", member.display())),
+                Err(error) => info.warnings.push(format!("{member}: {error}")),
             },
             _ => info.summary_md = Some(String::from_utf8_lossy(&bytes).into_owned()),
         }
@@ -259,8 +251,13 @@ pub(crate) mod tests {
         std::fs::write(&junk, b"not gzip").unwrap_or_else(|e| panic!("{e}"));
         assert!(matches!(read_bundle(&junk), Err(DeskError::Bundle { .. })));
         let empty = dir.path().join("empty.tar.gz");
-        write_bundle(&empty, "x", &[("mayadiag/analysis.json", b"{}")]);
+        write_bundle(&empty, "x", &[("mayadiag/analysis.json", b"{}"), ("version.yaml", b"")]);
         let info = read_bundle(&empty).unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(info.sev(), 3);
+        // Not a support bundle at all (no version.yaml, no cluster-resources/): refused.
+        let chart = dir.path().join("chart.tar.gz");
+        write_bundle(&chart, "x", &[("Chart.yaml", b"name: x\n"), ("mayadiag/analysis.json", b"{}")]);
+        let err = read_bundle(&chart).err().map(|e| e.to_string()).unwrap_or_default();
+        assert!(err.contains("not a support bundle"), "{err}");
     }
 }

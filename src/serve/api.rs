@@ -56,6 +56,25 @@ fn query_param(uri: &Uri, key: &str) -> Option<String> {
     uri.query().and_then(|q| url_pairs(q).into_iter().find(|(k, _)| k == key).map(|(_, v)| v))
 }
 
+/// A whole-number query parameter: `Ok(None)` when absent or empty, a 400 `Status` when it is
+/// not a number from 0 to `max` (kubectl never sends such values; a client that does gets told).
+fn number_param(uri: &Uri, key: &str, max: u64) -> Result<Option<u64>, Response> {
+    match query_param(uri, key).filter(|v| !v.is_empty()) {
+        None => Ok(None),
+        Some(v) => match v.parse::<u64>() {
+            Ok(n) if n <= max => Ok(Some(n)),
+            _ => Err(status_response(
+                400,
+                "BadRequest",
+                &format!("invalid {key}={v:.40}: expected a whole number from 0 to {max}"),
+            )),
+        },
+    }
+}
+
+/// Largest count or offset accepted in a query (far above any bundle, far below overflow).
+const MAX_QUERY_NUMBER: u64 = 1 << 40;
+
 fn url_pairs(q: &str) -> Vec<(String, String)> {
     serde_urlencoded::from_str::<Vec<(String, String)>>(q).unwrap_or_default()
 }
@@ -162,7 +181,10 @@ async fn route(st: &ApiState, method: &Method, uri: &Uri, headers: &HeaderMap, b
     let segs: Vec<&str> = path.split('/').skip(1).collect();
     let store = st.store.read().await;
     match segs.as_slice() {
-        ["version"] => json_response(&store.version),
+        ["version"] => match &store.version {
+            Some(v) => json_response(v),
+            None => status_response(404, "NotFound", "the bundle holds no cluster-info/cluster_version.json"),
+        },
         ["healthz"] | ["readyz"] | ["livez"] => "ok".into_response(),
         ["api"] => json_response(&json!({"kind": "APIVersions", "versions": ["v1"],
             "serverAddressByClientCIDRs": [{"clientCIDR": "0.0.0.0/0", "serverAddress": "127.0.0.1"}]})),
@@ -239,9 +261,11 @@ fn service_proxy(store: &Store, ns: &str, service: &str, rest: &[&str], uri: &Ur
     if !kind.paginated {
         return json_response(&Value::Array(entries));
     }
-    let param = |key: &str| query_param(uri, key).and_then(|v| v.parse::<usize>().ok());
-    let start = param("starting_token").unwrap_or(0).min(entries.len());
-    let max = param("max_entries").filter(|&m| m > 0).unwrap_or(usize::MAX);
+    let param = |key: &str| number_param(uri, key, MAX_QUERY_NUMBER).map(|n| n.map(|n| n as usize));
+    let (start, max) = match (param("starting_token"), param("max_entries")) {
+        (Ok(start), Ok(max)) => (start.unwrap_or(0).min(entries.len()), max.filter(|&m| m > 0).unwrap_or(usize::MAX)),
+        (Err(resp), _) | (_, Err(resp)) => return resp,
+    };
     let end = start.saturating_add(max).min(entries.len());
     let mut page = json!({"entries": entries[start..end]});
     if end < entries.len() {
@@ -289,7 +313,7 @@ fn resource_list(store: &Store, group: &str, version: &str, writable: bool) -> R
             verbs.extend(["create", "patch", "update"]);
         }
         resources.push(json!({"name": info.plural, "singularName": info.singular, "namespaced": info.namespaced,
-            "kind": info.kind, "verbs": verbs, "shortNames": info.short_names}));
+            "kind": info.kind, "verbs": verbs, "shortNames": info.short_names, "categories": info.categories}));
         if info.kind == "Pod" {
             resources.push(
                 json!({"name": "pods/log", "singularName": "", "namespaced": true, "kind": "Pod", "verbs": ["get"]}),
@@ -439,14 +463,18 @@ fn list(
             .ok()
             .and_then(|b| String::from_utf8(b).ok())
             .and_then(|s| s.strip_prefix("o:").and_then(|n| n.parse::<usize>().ok()))
+            .filter(|&n| n <= all.len())
         {
             Some(n) => n,
             None => return status_response(400, "BadRequest", "invalid continue token"),
         },
     };
-    let limit = query_param(uri, "limit").and_then(|l| l.parse::<usize>().ok()).filter(|l| *l > 0);
-    let end = limit.map_or(all.len(), |l| (offset + l).min(all.len()));
-    let page = &all[offset.min(all.len())..end];
+    let limit = match number_param(uri, "limit", MAX_QUERY_NUMBER) {
+        Ok(l) => l.map(|l| l as usize).filter(|l| *l > 0),
+        Err(resp) => return resp,
+    };
+    let end = limit.map_or(all.len(), |l| offset.saturating_add(l).min(all.len()));
+    let page = &all[offset..end];
     let mut list_meta = json!({"resourceVersion": "1"});
     if end < all.len() {
         list_meta["continue"] = json!(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(format!("o:{end}")));
@@ -462,23 +490,34 @@ fn list(
 }
 
 fn pod_log(store: &Store, namespace: &str, name: &str, uri: &Uri) -> Response {
-    let Some(pod) =
-        store.list("", "pods").iter().find(|p| meta_str(*p, "namespace") == namespace && meta_str(*p, "name") == name)
-    else {
-        return status_response(404, "NotFound", &format!("pods \"{name}\" not found"));
+    let pod =
+        store.list("", "pods").iter().find(|p| meta_str(*p, "namespace") == namespace && meta_str(*p, "name") == name);
+    // Containers: the pod's spec, or (a pod missing from the pod lists) the logs collected for it.
+    let (containers, main): (Vec<String>, Vec<String>) = match pod {
+        Some(pod) => {
+            let names = |k: &str| -> Vec<String> {
+                pod["spec"][k]
+                    .as_array()
+                    .map(|a| a.iter().filter_map(|c| c["name"].as_str().map(str::to_string)).collect())
+                    .unwrap_or_default()
+            };
+            let main = names("containers");
+            (names("initContainers").into_iter().chain(main.iter().cloned()).collect(), main)
+        }
+        None => {
+            let logged: BTreeSet<String> = store
+                .logs
+                .keys()
+                .filter(|k| k.namespace == namespace && k.pod == name)
+                .map(|k| k.container.clone())
+                .collect();
+            if logged.is_empty() {
+                return status_response(404, "NotFound", &format!("pods \"{name}\" not found"));
+            }
+            let logged: Vec<String> = logged.into_iter().collect();
+            (logged.clone(), logged)
+        }
     };
-    let containers: Vec<String> = ["initContainers", "containers"]
-        .iter()
-        .flat_map(|k| pod["spec"][k].as_array().cloned().unwrap_or_default())
-        .filter_map(|c| c["name"].as_str().map(str::to_string))
-        .collect();
-    let main: Vec<&String> = pod["spec"]["containers"]
-        .as_array()
-        .map(|a| a.iter().filter_map(|c| c["name"].as_str()).collect::<Vec<_>>())
-        .unwrap_or_default()
-        .iter()
-        .filter_map(|n| containers.iter().find(|c| c == n))
-        .collect();
     let container = match query_param(uri, "container").filter(|c| !c.is_empty()) {
         Some(c) if containers.contains(&c) => c,
         Some(c) => return status_response(400, "BadRequest", &format!("container {c} is not valid for pod {name}")),
@@ -487,18 +526,21 @@ fn pod_log(store: &Store, namespace: &str, name: &str, uri: &Uri) -> Response {
             return status_response(
                 400,
                 "BadRequest",
-                &format!(
-                    "a container name must be specified for pod {name}, choose one of: [{}]",
-                    main.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(" ")
-                ),
+                &format!("a container name must be specified for pod {name}, choose one of: [{}]", main.join(" ")),
             );
         }
     };
+    let (tail, limit_bytes) =
+        match (number_param(uri, "tailLines", MAX_QUERY_NUMBER), number_param(uri, "limitBytes", MAX_QUERY_NUMBER)) {
+            (Ok(t), Ok(l)) => (t.map(|n| n as usize), l.map(|n| n as usize)),
+            (Err(resp), _) | (_, Err(resp)) => return resp,
+        };
     let previous = query_param(uri, "previous").is_some_and(|p| p == "true" || p == "1");
     let key =
         LogKey { namespace: namespace.to_string(), pod: name.to_string(), container: container.clone(), previous };
-    let data = match store.logs.get(&key) {
-        Some(d) => d.clone(),
+    let mut data = match store.logs.get(&key) {
+        Some(Ok(d)) => d,
+        Some(Err(e)) => return status_response(500, "InternalError", &format!("cannot read the spilled log: {e}")),
         None if previous => {
             return status_response(
                 400,
@@ -506,10 +548,16 @@ fn pod_log(store: &Store, namespace: &str, name: &str, uri: &Uri) -> Response {
                 &format!("previous terminated container \"{container}\" in pod \"{name}\" not found"),
             );
         }
-        None => Bytes::new(),
+        // As sbctl: a log the bundle does not hold is not an empty log.
+        None => {
+            return status_response(
+                404,
+                "NotFound",
+                &format!("the bundle holds no log of container \"{container}\" in pod \"{name}\""),
+            );
+        }
     };
-    let mut data = data;
-    if let Some(n) = query_param(uri, "tailLines").and_then(|t| t.parse::<usize>().ok()) {
+    if let Some(n) = tail {
         let text = &data[..];
         let trimmed = text.strip_suffix(b"\n").unwrap_or(text);
         let start = if n == 0 {
@@ -519,7 +567,7 @@ fn pod_log(store: &Store, namespace: &str, name: &str, uri: &Uri) -> Response {
         };
         data = data.slice(start.min(data.len())..);
     }
-    if let Some(n) = query_param(uri, "limitBytes").and_then(|t| t.parse::<usize>().ok()) {
+    if let Some(n) = limit_bytes {
         data = data.slice(..n.min(data.len()));
     }
     let chunks: Vec<Result<Bytes, std::io::Error>> = (0..data.len().div_ceil(64 * 1024))

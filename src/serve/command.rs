@@ -4,7 +4,7 @@ use crate::app::Failure;
 use crate::cli::ServeArgs;
 use crate::exit;
 
-use super::{KubeconfigAuth, ServeOptions, start};
+use super::{KubeconfigAuth, ServeOptions, start_with};
 
 /// Run `mayadiag serve`.
 pub async fn run(args: ServeArgs) -> Result<i32, Failure> {
@@ -16,7 +16,7 @@ pub async fn run(args: ServeArgs) -> Result<i32, Failure> {
         faults: args.inject_faults.clone(),
         accept_writes: args.accept_writes,
     };
-    let handle = start(&opts).await.map_err(|e| match e {
+    let handle = start_with(&opts, args.read.limits()).await.map_err(|e| match e {
         super::ServeError::Faults(_) => Failure::usage(e),
         other => Failure::runtime(other),
     })?;

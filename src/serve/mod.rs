@@ -161,12 +161,20 @@ impl ServerHandle {
     }
 }
 
-/// Load the bundle and start serving in the background.
+/// Load the bundle and start serving in the background (default read limits).
 pub async fn start(opts: &ServeOptions) -> Result<ServerHandle, ServeError> {
+    start_with(opts, crate::bundle::ReadLimits::default()).await
+}
+
+/// [`start`] within explicit read limits; what a limit kept out is said on stderr.
+pub async fn start_with(opts: &ServeOptions, limits: crate::bundle::ReadLimits) -> Result<ServerHandle, ServeError> {
     let bundle = opts.bundle.clone();
-    let mut store = tokio::task::spawn_blocking(move || Store::load(&bundle))
+    let mut store = tokio::task::spawn_blocking(move || Store::load_with(&bundle, limits))
         .await
         .map_err(|e| ServeError::Tls(format!("loader task failed: {e}")))??;
+    for gap in &store.limit_gaps {
+        eprintln!("mayadiag: {}: {}", gap.what, gap.reason);
+    }
     if opts.accept_writes {
         store.ensure_resource(store::node_report_info());
     }

@@ -10,7 +10,8 @@ use serde_json::{Value, json};
 
 use crate::bundle::layout::{self, Entry};
 use crate::bundle::reader::ensure_type_meta;
-use crate::bundle::{BundleError, visit_bundle};
+use crate::bundle::reader::{ReadLimits, holds_data, plausible_mtime};
+use crate::bundle::{BundleError, OpenBundle};
 use crate::inventory::AGENT_GROUP;
 use crate::resources::{self, BUILTINS, Scope};
 use crate::snapshot::{LogKey, meta_str};
@@ -34,6 +35,8 @@ pub struct ResourceInfo {
     pub namespaced: bool,
     /// Printer columns from the CRD (`additionalPrinterColumns`), for tables.
     pub printer_columns: Vec<PrinterColumn>,
+    /// Discovery categories (`all` makes `kubectl get all` list it).
+    pub categories: Vec<String>,
 }
 
 impl ResourceInfo {
@@ -63,10 +66,12 @@ pub struct Store {
     pub resources: BTreeMap<(String, String), ResourceInfo>,
     /// Objects keyed by `(group, plural)`, sorted by namespace and name.
     pub objects: BTreeMap<(String, String), Vec<Value>>,
-    /// Container logs.
-    pub logs: BTreeMap<LogKey, Bytes>,
-    /// `/version` answer.
-    pub version: Value,
+    /// Container logs, kept in a spill file rather than in memory.
+    pub logs: LogSpill,
+    /// `/version` answer; `None` when the bundle has no `cluster_version.json` (404, as sbctl).
+    pub version: Option<Value>,
+    /// What could not be read because a limit was hit.
+    pub limit_gaps: Vec<crate::bundle::reader::LimitGap>,
     /// Reference time for ages (collection time of the bundle).
     pub reference_time: Option<DateTime<Utc>>,
 }
@@ -82,6 +87,7 @@ pub fn node_report_info() -> ResourceInfo {
         singular: "nodereport".into(),
         short_names: vec!["nrep".into()],
         namespaced: false,
+        categories: Vec::new(),
         printer_columns: vec![
             PrinterColumn {
                 name: "Node".into(),
@@ -111,11 +117,70 @@ pub fn node_report_info() -> ResourceInfo {
     }
 }
 
+/// Container logs appended to one anonymous temporary file (deleted when closed), indexed by
+/// key: serving 500,000 logs costs their keys in memory, not their bytes.
+#[derive(Debug, Default)]
+pub struct LogSpill {
+    file: Option<std::fs::File>,
+    end: u64,
+    index: BTreeMap<LogKey, (u64, u64)>,
+}
+
+impl LogSpill {
+    /// Append a log (a later copy of the same key replaces the earlier one).
+    pub fn insert(&mut self, key: LogKey, data: &[u8]) -> std::io::Result<()> {
+        use std::io::Write;
+        let file = match &mut self.file {
+            Some(f) => f,
+            None => self.file.insert(tempfile::tempfile()?),
+        };
+        file.write_all(data)?;
+        self.index.insert(key, (self.end, data.len() as u64));
+        self.end += data.len() as u64;
+        Ok(())
+    }
+
+    /// Whether a log was collected.
+    pub fn contains(&self, key: &LogKey) -> bool {
+        self.index.contains_key(key)
+    }
+
+    /// The collected logs' keys.
+    pub fn keys(&self) -> impl Iterator<Item = &LogKey> {
+        self.index.keys()
+    }
+
+    /// How many logs.
+    pub fn len(&self) -> usize {
+        self.index.len()
+    }
+
+    /// No logs at all.
+    pub fn is_empty(&self) -> bool {
+        self.index.is_empty()
+    }
+
+    /// A log's bytes, read back from the spill file.
+    pub fn get(&self, key: &LogKey) -> Option<std::io::Result<Bytes>> {
+        use std::os::unix::fs::FileExt;
+        let &(offset, len) = self.index.get(key)?;
+        let file = self.file.as_ref()?;
+        let mut buf = vec![0u8; usize::try_from(len).unwrap_or(0)];
+        Some(file.read_exact_at(&mut buf, offset).map(|()| Bytes::from(buf)))
+    }
+}
+
 impl Store {
-    /// Load a bundle (tar.gz or directory).
+    /// Load a bundle (tar.gz or directory) with the default limits.
     pub fn load(path: &Path) -> Result<Store, BundleError> {
+        Store::load_with(path, ReadLimits::default())
+    }
+
+    /// Load a bundle within `limits`; what a limit kept out is in [`Store::limit_gaps`].
+    pub fn load_with(path: &Path, limits: ReadLimits) -> Result<Store, BundleError> {
+        let bundle = OpenBundle::open(path, limits)?;
         let mut store = Store::default();
-        for b in BUILTINS {
+        for b in BUILTINS.iter().chain(resources::READ_ONLY) {
             store.resources.insert(
                 (b.group.to_string(), b.plural.to_string()),
                 ResourceInfo {
@@ -127,13 +192,19 @@ impl Store {
                     short_names: b.short_names.iter().map(|s| s.to_string()).collect(),
                     namespaced: b.scope == Scope::Namespaced,
                     printer_columns: Vec::new(),
+                    categories: resources::builtin_categories(b.group, b.plural)
+                        .iter()
+                        .map(|c| c.to_string())
+                        .collect(),
                 },
             );
         }
-        let mut custom: BTreeMap<String, Vec<Value>> = BTreeMap::new();
+        let mut custom = layout::CustomFiles::default();
         let mut node_reports = Vec::new();
-        store.version = json!({"major": "1", "minor": "30", "gitVersion": "v1.30.0", "platform": "linux/amd64"});
-        visit_bundle(path, |rel, data| {
+        let mut spill_error = None;
+        let mut discovered = Vec::new();
+        let outcome = bundle.visit(&holds_data, &mut |member| {
+            let (rel, data) = (member.rel, member.data);
             match layout::classify(rel) {
                 Entry::Builtin { resource, .. } => {
                     let Some(items) = readable_items(rel, &data, false) else { return Ok(()) };
@@ -144,12 +215,21 @@ impl Store {
                         list.push(item);
                     }
                 }
-                Entry::Custom { resource_id, yaml, .. } => {
+                Entry::Custom { resource_id, namespace, yaml } => {
+                    if yaml && custom.has_json(&resource_id, namespace.as_deref()) {
+                        return Ok(());
+                    }
                     let Some(items) = readable_items(rel, &data, yaml) else { return Ok(()) };
-                    custom.entry(resource_id).or_default().extend(items);
+                    custom.add(resource_id, namespace, yaml, items);
                 }
+                Entry::DiscoveryResources => match serde_json::from_slice::<Value>(&data) {
+                    Ok(v) => discovered = resources::parse_resources_json(&v),
+                    Err(e) => eprintln!("mayadiag: skipping {rel}: invalid JSON: {e}"),
+                },
                 Entry::Log(key) => {
-                    store.logs.insert(key, Bytes::from(data));
+                    if let Err(e) = store.logs.insert(key, &data) {
+                        spill_error.get_or_insert(e);
+                    }
                 }
                 Entry::NodeReport { .. } => {
                     if let Ok(report) = serde_json::from_slice::<Value>(&data) {
@@ -160,7 +240,7 @@ impl Store {
                     if let Ok(v) = serde_json::from_slice::<Value>(&data)
                         && let Some(info) = v.get("info")
                     {
-                        store.version = info.clone();
+                        store.version = Some(info.clone());
                     }
                 }
                 Entry::Manifest => {
@@ -173,11 +253,19 @@ impl Store {
             }
             Ok(())
         })?;
+        if let Some(source) = spill_error {
+            return Err(BundleError::Open { path: std::env::temp_dir(), source });
+        }
+        store.limit_gaps = outcome.gaps;
         if store.reference_time.is_none() {
-            store.reference_time = crate::bundle::layout::newest_event_time(store.list("", "events"));
+            store.reference_time = outcome
+                .newest_mtime
+                .and_then(plausible_mtime)
+                .or_else(|| crate::bundle::layout::newest_event_time(store.list("", "events")));
         }
         store.add_crd_resources();
-        store.add_custom_objects(custom);
+        store.add_custom_objects(custom.into_objects());
+        store.add_discovered(discovered);
         if !node_reports.is_empty() {
             store.ensure_resource(node_report_info());
             let key = (AGENT_GROUP.to_string(), "nodereports".to_string());
@@ -253,8 +341,52 @@ impl Store {
                         .unwrap_or_default(),
                     namespaced: spec["scope"].as_str() != Some("Cluster"),
                     printer_columns: columns,
+                    categories: spec["names"]["categories"]
+                        .as_array()
+                        .map(|a| a.iter().filter_map(|s| s.as_str().map(str::to_string)).collect())
+                        .unwrap_or_default(),
                 },
             );
+        }
+    }
+
+    /// What the bundle's `resources.json` says the cluster served (troubleshoot and mayadiag
+    /// write it; sbctl serves discovery from it): categories and short names of known resources,
+    /// and the resources the bundle holds no objects of (served as empty lists, as sbctl does,
+    /// so `kubectl get all` can ask for every kind in the category).
+    fn add_discovered(&mut self, discovered: Vec<resources::DiscoveredResource>) {
+        for d in discovered {
+            let key = (d.group.clone(), d.plural.clone());
+            match self.resources.get_mut(&key) {
+                Some(info) => {
+                    for c in d.categories {
+                        if !info.categories.contains(&c) {
+                            info.categories.push(c);
+                        }
+                    }
+                    for n in d.short_names {
+                        if !info.short_names.contains(&n) {
+                            info.short_names.push(n);
+                        }
+                    }
+                }
+                None => {
+                    self.resources.insert(
+                        key,
+                        ResourceInfo {
+                            group: d.group,
+                            version: d.version,
+                            kind: d.kind,
+                            plural: d.plural,
+                            singular: d.singular,
+                            short_names: d.short_names,
+                            namespaced: d.namespaced,
+                            printer_columns: Vec::new(),
+                            categories: d.categories,
+                        },
+                    );
+                }
+            }
         }
     }
 
@@ -287,6 +419,7 @@ impl Store {
                         short_names: Vec::new(),
                         namespaced: items.iter().any(|i| !meta_str(i, "namespace").is_empty()),
                         printer_columns: Vec::new(),
+                        categories: Vec::new(),
                     },
                 );
             }

@@ -404,22 +404,176 @@ fn ports(o: &Value) -> String {
         .join(",")
 }
 
-/// Evaluate a printer column's JSONPath (dotted form, `[n]` indexes) and render the cell.
-fn column_cell(o: &Value, col: &PrinterColumn, now: DateTime<Utc>) -> Value {
-    let p = col.json_path.trim_start_matches('.').replace('[', ".").replace(']', "");
-    match path(o, &p) {
-        None | Some(Value::Null) => Value::Null,
-        Some(v) if col.column_type == "date" => json!(human_age(ts(Some(v)), now)),
-        Some(Value::String(s)) => json!(s),
-        Some(Value::Array(items)) => json!(
-            items
-                .iter()
-                .map(|i| i.as_str().map(str::to_string).unwrap_or_else(|| i.to_string()))
-                .collect::<Vec<_>>()
-                .join(",")
-        ),
-        Some(v) => v.clone(),
+/// One step of a printer-column JSONPath.
+#[derive(Debug, Clone, PartialEq)]
+enum Step {
+    /// `.name` or `['name']`.
+    Field(String),
+    /// `[n]` (negative counts from the end).
+    Index(i64),
+    /// `[*]`.
+    All,
+    /// `[?(@.path == literal)]`, `!=`, or `[?(@.path)]` (present).
+    Filter(Vec<Step>, Option<(bool, Value)>),
+}
+
+/// Parse the JSONPath subset CRDs use in `additionalPrinterColumns`: dotted fields, bracket keys
+/// (`['scheduled']`, `["a.b"]`), indexes, `[*]` and equality filters
+/// (`.status.conditions[?(@.type=="Ready")].status`). `None` for anything else.
+fn parse_jsonpath(expr: &str) -> Option<Vec<Step>> {
+    let expr = expr.trim().trim_start_matches('{').trim_end_matches('}').trim_start_matches('$');
+    let chars: Vec<char> = expr.chars().collect();
+    let mut steps = Vec::new();
+    let mut i = 0;
+    while i < chars.len() {
+        match chars[i] {
+            '.' => {
+                let start = i + 1;
+                let mut j = start;
+                while j < chars.len() && chars[j] != '.' && chars[j] != '[' {
+                    j += 1;
+                }
+                if j > start {
+                    steps.push(Step::Field(chars[start..j].iter().collect()));
+                }
+                i = j;
+            }
+            '[' => {
+                // Find the closing bracket outside quotes.
+                let mut j = i + 1;
+                let mut quote: Option<char> = None;
+                while j < chars.len() {
+                    match (quote, chars[j]) {
+                        (None, '\'' | '"') => quote = Some(chars[j]),
+                        (Some(q), c) if c == q => quote = None,
+                        (None, ']') => break,
+                        _ => {}
+                    }
+                    j += 1;
+                }
+                if j >= chars.len() {
+                    return None;
+                }
+                let inner: String = chars[i + 1..j].iter().collect();
+                let inner = inner.trim();
+                steps.push(if inner == "*" {
+                    Step::All
+                } else if let Some(filter) = inner.strip_prefix("?(").and_then(|f| f.strip_suffix(')')) {
+                    parse_filter(filter)?
+                } else if let Some(key) = unquote(inner) {
+                    Step::Field(key)
+                } else {
+                    Step::Index(inner.parse().ok()?)
+                });
+                i = j + 1;
+            }
+            _ => {
+                // A leading bare name (`status.phase`).
+                let start = i;
+                let mut j = i;
+                while j < chars.len() && chars[j] != '.' && chars[j] != '[' {
+                    j += 1;
+                }
+                steps.push(Step::Field(chars[start..j].iter().collect()));
+                i = j;
+            }
+        }
     }
+    Some(steps)
+}
+
+fn unquote(s: &str) -> Option<String> {
+    let s = s.trim();
+    ['\'', '"'].iter().find_map(|q| s.strip_prefix(*q).and_then(|r| r.strip_suffix(*q))).map(str::to_string)
+}
+
+fn parse_filter(filter: &str) -> Option<Step> {
+    let (left, cmp) = match (filter.split_once("=="), filter.split_once("!=")) {
+        (Some((l, r)), _) => (l, Some((true, r))),
+        (None, Some((l, r))) => (l, Some((false, r))),
+        _ => (filter, None),
+    };
+    let sub = parse_jsonpath(left.trim().strip_prefix('@')?)?;
+    let cmp = match cmp {
+        None => None,
+        Some((eq, literal)) => {
+            let literal = literal.trim();
+            let value = match unquote(literal) {
+                Some(text) => Value::String(text),
+                None => serde_json::from_str::<Value>(literal).ok()?,
+            };
+            Some((eq, value))
+        }
+    };
+    Some(Step::Filter(sub, cmp))
+}
+
+/// Loose equality for filters: numbers compare by value, everything else exactly.
+fn loosely_equal(a: &Value, b: &Value) -> bool {
+    match (a.as_f64(), b.as_f64()) {
+        (Some(x), Some(y)) => x == y,
+        _ => a == b,
+    }
+}
+
+fn eval_steps<'a>(roots: Vec<&'a Value>, steps: &[Step]) -> Vec<&'a Value> {
+    let mut current = roots;
+    for step in steps {
+        let mut next = Vec::new();
+        for v in current {
+            match step {
+                Step::Field(name) => next.extend(v.get(name.as_str())),
+                Step::Index(i) => {
+                    if let Some(items) = v.as_array() {
+                        let at = if *i < 0 { items.len() as i64 + i } else { *i };
+                        next.extend(usize::try_from(at).ok().and_then(|a| items.get(a)));
+                    }
+                }
+                Step::All => match v {
+                    Value::Array(items) => next.extend(items.iter()),
+                    Value::Object(map) => next.extend(map.values()),
+                    _ => {}
+                },
+                Step::Filter(sub, cmp) => {
+                    for item in v.as_array().into_iter().flatten() {
+                        let found = eval_steps(vec![item], sub);
+                        let keep = match cmp {
+                            None => !found.is_empty(),
+                            Some((true, lit)) => found.iter().any(|f| loosely_equal(f, lit)),
+                            Some((false, lit)) => !found.iter().any(|f| loosely_equal(f, lit)),
+                        };
+                        if keep {
+                            next.push(item);
+                        }
+                    }
+                }
+            }
+        }
+        current = next;
+    }
+    current
+}
+
+/// Evaluate a printer column's JSONPath and render the cell as kubectl does (several results
+/// joined with commas).
+fn column_cell(o: &Value, col: &PrinterColumn, now: DateTime<Utc>) -> Value {
+    let Some(steps) = parse_jsonpath(&col.json_path) else { return Value::Null };
+    let found: Vec<&Value> = eval_steps(vec![o], &steps).into_iter().filter(|v| !v.is_null()).collect();
+    let text = |v: &Value| v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string());
+    match found.as_slice() {
+        [] => Value::Null,
+        [v] if col.column_type == "date" => json!(human_age(ts(Some(v)), now)),
+        [Value::String(s)] => json!(s),
+        [Value::Array(items)] => json!(items.iter().map(text).collect::<Vec<_>>().join(",")),
+        [v] => (*v).clone(),
+        many => json!(many.iter().map(|v| text(v)).collect::<Vec<_>>().join(",")),
+    }
+}
+
+/// Whether a group is Kubernetes' own (core, `apps`, `*.k8s.io`): only those get the built-in
+/// printers; a CRD kind that happens to be called `Node` keeps its own columns.
+fn is_kubernetes_group(group: &str) -> bool {
+    group.is_empty() || !group.contains('.') || group.ends_with(".k8s.io")
 }
 
 /// Which object representation each table row carries (`includeObject`).
@@ -442,32 +596,34 @@ pub fn table(
     meta_version: &str,
     list_meta: Value,
 ) -> Value {
-    let (columns, mut rows): (Columns, Vec<Vec<Value>>) = match items.first().and_then(|o| builtin(&info.kind, o, now))
-    {
-        Some((cols, _)) => {
-            (cols, items.iter().map(|o| builtin(&info.kind, o, now).map(|(_, c)| c).unwrap_or_default()).collect())
-        }
-        None => {
-            let mut cols: Columns = vec![("Name", "string", 0)];
-            let custom: Vec<&PrinterColumn> = info.printer_columns.iter().collect();
-            let has_age = info.printer_columns.iter().any(|c| c.name.eq_ignore_ascii_case("age"));
-            let rows = items
-                .iter()
-                .map(|o| {
-                    let mut cells = vec![json!(s(o, "metadata.name"))];
-                    cells.extend(custom.iter().map(|c| column_cell(o, c, now)));
-                    if !has_age {
-                        cells.push(json!(human_age(ts(path(o, "metadata.creationTimestamp")), now)));
-                    }
-                    cells
-                })
-                .collect();
-            (std::mem::take(&mut cols), rows)
-        }
-    };
+    let printer_kind = if is_kubernetes_group(&info.group) { info.kind.as_str() } else { "" };
+    let (columns, mut rows): (Columns, Vec<Vec<Value>>) =
+        match items.first().and_then(|o| builtin(printer_kind, o, now)) {
+            Some((cols, _)) => (
+                cols,
+                items.iter().map(|o| builtin(printer_kind, o, now).map(|(_, c)| c).unwrap_or_default()).collect(),
+            ),
+            None => {
+                let mut cols: Columns = vec![("Name", "string", 0)];
+                let custom: Vec<&PrinterColumn> = info.printer_columns.iter().collect();
+                let has_age = info.printer_columns.iter().any(|c| c.name.eq_ignore_ascii_case("age"));
+                let rows = items
+                    .iter()
+                    .map(|o| {
+                        let mut cells = vec![json!(s(o, "metadata.name"))];
+                        cells.extend(custom.iter().map(|c| column_cell(o, c, now)));
+                        if !has_age {
+                            cells.push(json!(human_age(ts(path(o, "metadata.creationTimestamp")), now)));
+                        }
+                        cells
+                    })
+                    .collect();
+                (std::mem::take(&mut cols), rows)
+            }
+        };
     let mut column_defs: Vec<Value> =
         columns.iter().map(|(name, t, prio)| json!({"name": name, "type": t, "format": if *name == "Name" { "name" } else { "" }, "description": "", "priority": prio})).collect();
-    if items.first().and_then(|o| builtin(&info.kind, o, now)).is_none() {
+    if items.first().and_then(|o| builtin(printer_kind, o, now)).is_none() {
         for c in &info.printer_columns {
             column_defs.push(json!({"name": c.name, "type": if c.column_type == "date" { "string" } else { c.column_type.as_str() }, "format": "", "description": "", "priority": c.priority}));
         }
@@ -475,8 +631,8 @@ pub fn table(
             column_defs.push(json!({"name": "Age", "type": "string", "format": "", "description": "", "priority": 0}));
         }
     }
-    if items.is_empty() && builtin_columns_for_empty(&info.kind).is_some() {
-        column_defs = builtin_columns_for_empty(&info.kind).unwrap_or_default();
+    if items.is_empty() && builtin_columns_for_empty(printer_kind).is_some() {
+        column_defs = builtin_columns_for_empty(printer_kind).unwrap_or_default();
     }
     let rows: Vec<Value> = items
         .iter()
@@ -544,11 +700,57 @@ mod tests {
                 json_path: ".status.phase".into(),
                 priority: 0,
             }],
+            categories: Vec::new(),
         };
         let o = json!({"metadata": {"name": "cspi-1", "creationTimestamp": "2026-01-09T00:00:00Z"}, "status": {"phase": "ONLINE"}});
         let t = table(&info, &[&o], IncludeObject::Metadata, "2026-01-10T00:00:00Z".parse().unwrap(), "v1", json!({}));
         assert_eq!(t["rows"][0]["cells"], json!(["cspi-1", "ONLINE", "24h"]));
         assert_eq!(t["columnDefinitions"].as_array().unwrap().len(), 3);
         assert_eq!(t["rows"][0]["object"]["kind"], "PartialObjectMetadata");
+    }
+
+    #[test]
+    fn printer_jsonpaths_with_filters_and_bracket_keys() {
+        let o = json!({"status": {"conditions": [{"type": "Scheduled", "status": "False"}, {"type": "Ready", "status": "True"}],
+            "robustness": {"scheduled": 3, "a.b": "dotted"}, "list": [1, 2, 3]}});
+        let col = |p: &str| PrinterColumn {
+            name: "c".into(),
+            column_type: "string".into(),
+            json_path: p.into(),
+            priority: 0,
+        };
+        let now = Utc::now();
+        assert_eq!(column_cell(&o, &col(r#".status.conditions[?(@.type=="Ready")].status"#), now), json!("True"));
+        assert_eq!(column_cell(&o, &col(".status.conditions[?(@.type!='Ready')].type"), now), json!("Scheduled"));
+        assert_eq!(column_cell(&o, &col(".status.robustness['scheduled']"), now), json!(3));
+        assert_eq!(column_cell(&o, &col(r#".status.robustness["a.b"]"#), now), json!("dotted"));
+        assert_eq!(column_cell(&o, &col(".status.list[-1]"), now), json!(3));
+        assert_eq!(column_cell(&o, &col(".status.conditions[*].type"), now), json!("Scheduled,Ready"));
+        assert_eq!(column_cell(&o, &col(".status.missing"), now), Value::Null);
+        assert_eq!(column_cell(&o, &col(".status.conditions[?(@.type=="), now), Value::Null);
+    }
+
+    #[test]
+    fn a_crd_kind_named_like_a_builtin_keeps_its_columns() {
+        let info = ResourceInfo {
+            group: "longhorn.io".into(),
+            version: "v1beta1".into(),
+            kind: "Node".into(),
+            plural: "nodes".into(),
+            singular: "node".into(),
+            short_names: vec![],
+            namespaced: true,
+            printer_columns: vec![PrinterColumn {
+                name: "Ready".into(),
+                column_type: "string".into(),
+                json_path: r#".status.conditions[?(@.type=="Ready")].status"#.into(),
+                priority: 0,
+            }],
+            categories: Vec::new(),
+        };
+        let o = json!({"metadata": {"name": "n1"}, "status": {"conditions": [{"type": "Ready", "status": "True"}]}});
+        let t = table(&info, &[&o], IncludeObject::None, Utc::now(), "v1", json!({}));
+        assert_eq!(t["columnDefinitions"][1]["name"], "Ready");
+        assert_eq!(t["rows"][0]["cells"][1], "True");
     }
 }
