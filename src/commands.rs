@@ -73,6 +73,7 @@ pub fn use_color() -> bool {
 pub fn print_analysis(a: &Analysis, format: OutputFormat, extra: Option<(&str, Value)>) {
     match format {
         OutputFormat::Text => print!("{}", render_human(a, use_color())),
+        OutputFormat::Markdown => print!("{}", summary_markdown(a)),
         OutputFormat::Json | OutputFormat::Yaml => {
             let mut v = serde_json::to_value(a).unwrap_or(Value::Null);
             if let (Some((k, x)), Some(map)) = (extra, v.as_object_mut()) {
@@ -93,7 +94,7 @@ pub async fn check(args: CheckArgs) -> Result<i32, Failure> {
     let set = load_checks(&args.check)?;
     let patterns = Arc::new(set.log_patterns());
     let redactor = Arc::new(redactor_from(&Default::default(), false, Vec::new())?);
-    let target = connect(&args.kube, false, args.concurrency as usize).await?;
+    let target = connect(&args.kube, args.demo, args.concurrency as usize).await?;
     let version = target.kube.version().await.map_err(Failure::runtime)?;
     let opts = CollectOptions {
         since: std::time::Duration::from_secs(6 * 3600),
@@ -105,6 +106,8 @@ pub async fn check(args: CheckArgs) -> Result<i32, Failure> {
         page_size: 500,
         args: Vec::new(),
         redaction_disabled_by_user: false,
+        namespaces: args.namespaces.clone(),
+        pseudonymize_paths: false,
     };
     let collected =
         collect(&target.kube, &opts, redactor, patterns, None, &NoProgress, version).await.map_err(Failure::runtime)?;
@@ -118,22 +121,91 @@ pub async fn analyze_bundle(args: AnalyzeArgs) -> Result<i32, Failure> {
     let set = load_checks(&args.check)?;
     let patterns = set.log_patterns();
     let path = args.bundle.clone();
-    let snap = tokio::task::spawn_blocking(move || crate::bundle::read_bundle(&path, &patterns))
-        .await
-        .map_err(Failure::runtime)?
-        .map_err(Failure::runtime)?;
+    let (snap, provenance) = tokio::task::spawn_blocking(move || {
+        let snap = crate::bundle::read_bundle(&path, &patterns)?;
+        let provenance = Provenance::of(&path, &snap);
+        Ok::<_, crate::bundle::BundleError>((snap, provenance))
+    })
+    .await
+    .map_err(Failure::runtime)?
+    .map_err(Failure::runtime)?;
     let analysis = analyze(&set, &snap, &severity_input(&args.check, args.description.as_ref()));
-    print_analysis(&analysis, args.format, None);
+    match args.format {
+        OutputFormat::Text | OutputFormat::Markdown => {
+            println!("{}\n", provenance.header());
+            print_analysis(&analysis, args.format, None);
+        }
+        OutputFormat::Json | OutputFormat::Yaml => {
+            print_analysis(&analysis, args.format, Some(("source", serde_json::to_value(&provenance).unwrap_or(Value::Null))))
+        }
+    }
     Ok(analysis.exit_code(fail_on(args.fail_on)))
 }
 
-/// `mayadiag redact INPUT`: a text file or stdin to stdout/`-o`, or a bundle into a new bundle.
+/// Which bundle `analyze` read: its path, the tool that wrote it and when it was collected.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Provenance {
+    /// The bundle as given.
+    pub bundle: String,
+    /// `mayadiag 0.1.0`, or `troubleshoot.sh layout` for bundles of other tools.
+    pub written_by: String,
+    /// When the cluster was read (RFC 3339): the manifest's time, or the newest event's.
+    pub collected_at: String,
+}
+
+impl Provenance {
+    fn of(path: &Path, snap: &crate::snapshot::Snapshot) -> Provenance {
+        let manifest = bundle_members(path, &["mayadiag/manifest.json"]).into_iter().next();
+        let tool = manifest.and_then(|(_, data)| serde_json::from_slice::<Value>(&data).ok()).map(|m| {
+            let field = |k: &str| m.get(k).and_then(Value::as_str).unwrap_or("").to_string();
+            format!("{} {}", field("tool"), field("version")).trim().to_string()
+        });
+        Provenance {
+            bundle: path.display().to_string(),
+            written_by: tool.filter(|t| !t.is_empty()).unwrap_or_else(|| "troubleshoot.sh layout".to_string()),
+            collected_at: snap.meta.collected_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        }
+    }
+
+    /// `bundle: PATH (written by mayadiag 0.1.0, collected 2026-11-30T12:05:00Z)`.
+    fn header(&self) -> String {
+        format!("bundle: {} (written by {}, collected {})", self.bundle, self.written_by, self.collected_at)
+    }
+}
+
+/// The members of a bundle whose relative paths are in `wanted` (read in one pass; a bundle
+/// that cannot be read gives none: the caller's main read reports why).
+fn bundle_members(path: &Path, wanted: &[&str]) -> Vec<(String, Vec<u8>)> {
+    let mut found = Vec::new();
+    let _ = crate::bundle::visit_bundle(path, |rel, data| {
+        if wanted.contains(&rel) {
+            found.push((rel.to_string(), data));
+        }
+        Ok(())
+    });
+    found
+}
+
+/// `mayadiag redact INPUT`: a text file or stdin to stdout/`--output`, or a bundle into a new bundle.
 pub async fn redact(args: RedactArgs) -> Result<i32, Failure> {
-    let redactor = redactor_from(&args.redact, false, Vec::new())?;
     let input = args.input.clone();
     let is_bundle =
         input.is_dir() || input.to_string_lossy().ends_with(".tar.gz") || input.to_string_lossy().ends_with(".tgz");
-    let output = args.output.clone();
+    // With --redact-hostnames, a bundle names its nodes in nodes.json; a text file has no such list.
+    let hostnames = if args.redact.redact_hostnames && is_bundle {
+        let nodes = bundle_members(&input, &["cluster-resources/nodes.json"]);
+        nodes.iter().flat_map(|(_, data)| crate::collect::hostnames::of_nodes_file(data)).collect()
+    } else {
+        Vec::new()
+    };
+    if args.redact.redact_hostnames && hostnames.is_empty() {
+        eprintln!(
+            "mayadiag: warning: --redact-hostnames found no node names ({}); host names are left as they are",
+            if is_bundle { "the bundle has no cluster-resources/nodes.json" } else { "only bundles list their nodes" }
+        );
+    }
+    let redactor = redactor_from(&args.redact, false, hostnames)?;
+    let output = args.output.clone().or(args.legacy_output.clone());
     tokio::task::spawn_blocking(move || {
         if is_bundle {
             redact_bundle(&redactor, &input, output)
@@ -259,6 +331,48 @@ fn redact_json(redactor: &Redactor, rel: &str, data: &[u8], report: &mut Redacti
         other => redactor.redact_object(other, rel, report).map_err(|e| e.to_string())?,
     }
     serde_json::to_vec_pretty(&v).map_err(|e| e.to_string())
+}
+
+/// `mayadiag checks list`: every check of the set (built in plus `--checks DIR`).
+pub fn checks_list(args: crate::cli::ChecksListArgs) -> Result<i32, Failure> {
+    let set = CheckSet::load(args.checks.as_deref()).map_err(Failure::usage)?;
+    let rows = crate::introspect::check_rows(&set);
+    match args.format {
+        OutputFormat::Text | OutputFormat::Markdown => print!("{}", crate::introspect::check_table(&rows)),
+        OutputFormat::Json => println!("{}", serde_json::to_string_pretty(&rows).unwrap_or_default()),
+        OutputFormat::Yaml => println!("{}", serde_saphyr::to_string(&rows).unwrap_or_default()),
+    }
+    Ok(exit::OK)
+}
+
+/// `mayadiag checks lint DIR`: every problem as `file:line: what`, exit 2 when there is one.
+pub fn checks_lint(args: crate::cli::ChecksLintArgs) -> Result<i32, Failure> {
+    let report = crate::introspect::lint_dir(&args.dir).map_err(Failure::usage)?;
+    for problem in &report.problems {
+        println!("{problem}");
+    }
+    if report.problems.is_empty() {
+        println!("{}: {} files, {} checks: ok", args.dir.display(), report.files, report.checks);
+        Ok(exit::OK)
+    } else {
+        Err(Failure::usage(format!(
+            "{}: {} problem(s) in {} check files; fix them and run `mayadiag checks lint` again",
+            args.dir.display(),
+            report.problems.len(),
+            report.files
+        )))
+    }
+}
+
+/// `mayadiag man [--output DIR]`.
+pub fn man(args: crate::cli::ManArgs) -> Result<i32, Failure> {
+    match &args.output {
+        Some(dir) => crate::introspect::man_pages_to(dir)
+            .map_err(|e| Failure::runtime(format!("cannot write man pages into {}: {e}", dir.display())))?,
+        None => crate::introspect::man_page(&mut std::io::stdout().lock())
+            .map_err(|e| Failure::runtime(format!("cannot write the man page: {e}")))?,
+    }
+    Ok(exit::OK)
 }
 
 /// `mayadiag ticket --bundle B [--ticket ID]`: send a bundle collected earlier.

@@ -30,6 +30,9 @@ impl Progress for TtyProgress {
         self.0.inc(1);
         self.0.set_prefix(human_bytes(bytes));
     }
+    fn bytes(&self, bytes: u64) {
+        self.0.set_prefix(human_bytes(bytes));
+    }
     fn done(&self) {
         self.0.finish_and_clear();
     }
@@ -40,10 +43,15 @@ struct PlainProgress;
 
 impl Progress for PlainProgress {
     fn phase(&self, name: &str, total: u64) {
-        eprintln!("mayadiag: collecting {name} ({total} items)");
+        eprintln!("mayadiag: collecting {name} ({})", items(total));
     }
     fn tick(&self, _: u64) {}
     fn done(&self) {}
+}
+
+/// `1 item`, `3 items`.
+fn items(n: u64) -> String {
+    if n == 1 { "1 item".to_string() } else { format!("{n} items") }
 }
 
 /// `1.2 MiB`.
@@ -74,6 +82,23 @@ pub fn redactor_from(
         known_hostnames,
     })
     .map_err(Failure::usage)
+}
+
+/// With `--redact-hostnames`, the cluster's node names (and their hostname labels and addresses)
+/// for the redactor; a cluster whose nodes cannot be listed cannot honour the flag.
+pub async fn known_hostnames(
+    kube: &Kube,
+    args: &crate::cli::RedactArgsCommon,
+    off: bool,
+) -> Result<Vec<String>, Failure> {
+    if !args.redact_hostnames || off {
+        return Ok(Vec::new());
+    }
+    super::hostnames::of_cluster(kube).await.map_err(|e| {
+        Failure::runtime(format!(
+            "--redact-hostnames: cannot list nodes to learn their names ({e}); grant `list nodes` or drop the flag"
+        ))
+    })
 }
 
 /// A cluster connection, or the demo cluster served in-process.
@@ -116,8 +141,11 @@ pub async fn run(args: CollectArgs) -> Result<i32, Failure> {
         ));
     }
     let mut interrupt = crate::serve::command::Interrupt::catch();
-    let redactor = Arc::new(redactor_from(&args.redact, args.no_redact, Vec::new())?);
+    // Rule files are checked before the cluster is contacted; the node names come after.
+    redactor_from(&args.redact, args.no_redact, Vec::new())?;
     let target = connect(&args.kube, args.demo, args.concurrency as usize).await?;
+    let hostnames = known_hostnames(&target.kube, &args.redact, args.no_redact).await?;
+    let redactor = Arc::new(redactor_from(&args.redact, args.no_redact, hostnames)?);
     let version = target.kube.version().await.map_err(Failure::runtime)?;
     let stamp = chrono::Utc::now().format("%Y%m%d-%H%M%S").to_string();
     let top = format!("mayadiag-{}-{stamp}", sanitize(&target.name));
@@ -134,8 +162,10 @@ pub async fn run(args: CollectArgs) -> Result<i32, Failure> {
         page_size: args.page_size as usize,
         args: std::env::args().skip(1).collect(),
         redaction_disabled_by_user: args.no_redact,
+        namespaces: args.namespaces.clone(),
+        pseudonymize_paths: args.redact.redact_hostnames && !args.no_redact,
     };
-    let progress: Box<dyn Progress> = if args.format != OutputFormat::Text {
+    let progress: Box<dyn Progress> = if !matches!(args.format, OutputFormat::Text) {
         Box::new(super::NoProgress)
     } else if std::io::stderr().is_terminal() {
         let bar = ProgressBar::new(1);
@@ -249,6 +279,7 @@ fn print_summary(
         }
     }
     match args.format {
+        OutputFormat::Markdown => crate::commands::print_analysis(&analysis.analysis, args.format, None),
         OutputFormat::Json | OutputFormat::Yaml => {
             crate::commands::print_analysis(
                 &analysis.analysis,
@@ -258,11 +289,14 @@ fn print_summary(
         }
         OutputFormat::Text => {
             println!("bundle: {} ({}, {files} files)", output.display(), human_bytes(size));
+            // The analysis's counts, so this line, summary.md and `-o json` agree.
+            let counts = analysis.analysis.counts;
             println!(
-                "collected: {} objects in {} namespaces, {} logs; {} values redacted",
-                c.objects,
+                "collected: {} objects and {} events in {} namespaces, {} logs; {} values redacted",
+                counts.objects,
+                counts.events,
                 c.namespaces.len(),
-                c.logs,
+                counts.logs,
                 c.redaction.total()
             );
             if !c.truncations.is_empty() {
