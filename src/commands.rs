@@ -9,6 +9,7 @@ use serde_json::Value;
 
 use crate::app::Failure;
 use crate::checks::CheckSet;
+use crate::desk::config::DeskConfig;
 use crate::cli::{AnalyzeArgs, CheckArgs, CheckOptions, FailOnArg, OutputFormat, RedactArgs};
 use crate::collect::command::{connect, redactor_from};
 use crate::collect::{CollectOptions, NoProgress, collect};
@@ -206,9 +207,10 @@ pub async fn redact(args: RedactArgs) -> Result<i32, Failure> {
     }
     let redactor = redactor_from(&args.redact, false, hostnames)?;
     let output = args.output.clone().or(args.legacy_output.clone());
+    let pseudonymize_paths = args.redact.redact_hostnames;
     tokio::task::spawn_blocking(move || {
         if is_bundle {
-            redact_bundle(&redactor, &input, output)
+            redact_bundle(&redactor, &input, output, pseudonymize_paths)
         } else {
             redact_stream(&redactor, &input, output.as_deref())
         }
@@ -251,7 +253,12 @@ fn redact_stream(redactor: &Redactor, input: &Path, output: Option<&Path>) -> Re
 
 /// Re-redact every file of a bundle into a new bundle (e.g. with new rules); files that fail
 /// are replaced by a note (fail closed). The manifest gets the new checksums.
-fn redact_bundle(redactor: &Redactor, input: &Path, output: Option<PathBuf>) -> Result<i32, Failure> {
+fn redact_bundle(
+    redactor: &Redactor,
+    input: &Path,
+    output: Option<PathBuf>,
+    pseudonymize_paths: bool,
+) -> Result<i32, Failure> {
     use crate::bundle::layout::{self, Entry};
     let stem = input
         .file_name()
@@ -271,6 +278,12 @@ fn redact_bundle(redactor: &Redactor, input: &Path, output: Option<PathBuf>) -> 
         if rel == "mayadiag/redaction-report.json" {
             return Ok(());
         }
+        // With --redact-hostnames, paths carry node names too (node-reports/<node>.json).
+        let renamed = match pseudonymize_paths {
+            true => redactor.redact_text(rel, "bundle paths", &mut RedactionReport::default()).ok(),
+            false => None,
+        };
+        let rel = renamed.as_deref().unwrap_or(rel);
         let redacted: Result<Vec<u8>, String> = match layout::classify(rel) {
             Entry::Builtin { .. } | Entry::Custom { yaml: false, .. } | Entry::NodeReport { .. } => {
                 redact_json(redactor, rel, &data, &mut report)
@@ -391,8 +404,35 @@ pub async fn send_ticket(
     desk: &crate::desk::args::DeskArgs,
 ) -> Result<i32, Failure> {
     let mut out = std::io::stdout();
-    match crate::desk::submit(bundle, target, desk, &mut out).await {
-        Ok(_) => Ok(exit::OK),
-        Err(e) => Err(Failure { code: e.exit_code(), message: e.to_string() }),
+    let mut desk = desk.clone();
+    // A dry run only prints, so it needs no desk; requests are shown against a placeholder.
+    if desk.dry_run && desk_url_missing(&desk) {
+        eprintln!("mayadiag: no desk URL configured; the dry run shows the requests against {DRY_RUN_DESK_URL}");
+        desk.desk_url = Some(DRY_RUN_DESK_URL.to_string());
     }
+    let failure = |e: crate::desk::DeskError| Failure { code: e.exit_code(), message: e.to_string() };
+    crate::desk::submit(bundle, target, &desk, &mut out).await.map_err(failure)?;
+    if desk.dry_run {
+        // The request previews show the body JSON-escaped; this is what the ticket will read.
+        let config = DeskConfig::resolve(&desk, &|name| std::env::var(name).ok(), true).map_err(failure)?;
+        let info = crate::desk::bundle_info::read_bundle(bundle).map_err(failure)?;
+        let plan = crate::desk::ticket::plan_submission(&info, &target, &config).map_err(failure)?;
+        let body = match plan.action {
+            crate::desk::ticket::Action::Create(draft) => draft.body,
+            crate::desk::ticket::Action::Comment { body, .. } => body,
+        };
+        println!("\nThe comment, as the ticket will show it:\n\n{body}");
+    }
+    Ok(exit::OK)
+}
+
+/// Where a dry run without a configured desk pretends to send (the `.invalid` TLD never resolves).
+const DRY_RUN_DESK_URL: &str = "https://support-desk.invalid";
+
+/// True when neither --desk-url, MAYADIAG_DESK_URL nor the config file names a desk.
+fn desk_url_missing(desk: &crate::desk::args::DeskArgs) -> bool {
+    matches!(
+        DeskConfig::resolve(desk, &|name| std::env::var(name).ok(), true),
+        Err(crate::desk::DeskError::Config(message)) if message.starts_with("no desk URL")
+    )
 }

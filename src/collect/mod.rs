@@ -594,7 +594,7 @@ pub async fn collect(
                 if cr.group == AGENT_GROUP && cr.kind == "NodeReport" {
                     for mut report in items {
                         let name = meta_str(&report, "name").to_string();
-                        let rel = format!("node-reports/{name}.json");
+                        let rel = run.bundle_name(format!("node-reports/{name}.json"));
                         let mut file_report = RedactionReport::default();
                         crate::snapshot::strip_noise(&mut report);
                         if let Err(e) = run.redactor.redact_object(&mut report, &rel, &mut file_report) {
