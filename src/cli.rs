@@ -9,12 +9,16 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 /// Diagnostics for OpenEBS storage and Litmus chaos engineering: health checks, a redacted
 /// support bundle, a suggested support severity, and a ticket with the bundle attached.
 #[derive(Debug, Parser)]
-#[command(name = "mayadiag", version, about, long_about = None, propagate_version = true)]
+#[command(name = "mayadiag", version, about, long_about = None, propagate_version = true, after_help = DOCS_HINT)]
 pub struct Cli {
     /// The command to run.
     #[command(subcommand)]
     pub command: Command,
 }
+
+/// Where the rules behind the output are written down (the docs/ folder of the repository).
+const DOCS_HINT: &str = "How the Sev is decided: docs/severity.md. JSON fields and exit codes: docs/json-contract.md. \
+What a bundle holds: docs/bundle-layout.md.";
 
 /// Subcommands.
 #[derive(Debug, Subcommand)]
@@ -133,7 +137,7 @@ pub struct CheckOptions {
     /// Extra check definitions (*.yaml); a check with a built-in id replaces it.
     #[arg(long, value_name = "DIR")]
     pub checks: Option<PathBuf>,
-    /// Override the suggested Sev (0-3); both are recorded.
+    /// Override the suggested Sev (0-3; the rubric is docs/severity.md); both are recorded.
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u8).range(0..=3))]
     pub sev: Option<u8>,
 }

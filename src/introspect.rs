@@ -43,6 +43,8 @@ pub struct CheckRow {
     pub title: String,
     /// Engine id.
     pub engine: String,
+    /// Analyzer kind (`pod-health`, `log-pattern`, ...).
+    pub kind: String,
     /// Sev when it fails.
     pub sev: u8,
     /// Severity-rubric row, when the check names one.
@@ -61,6 +63,7 @@ pub fn check_rows(set: &CheckSet) -> Vec<CheckRow> {
             id: c.meta.id.clone(),
             title: c.meta.title.clone(),
             engine: c.meta.engine.clone(),
+            kind: c.analyzer.kind().to_string(),
             sev: c.meta.sev,
             rubric: c.meta.rubric.clone(),
             origin: c.origin.clone(),

@@ -259,6 +259,13 @@ fn works_as_a_kubectl_plugin() {
 fn checks_list_and_lint() {
     let listed = json_of(&run(&["checks", "list", "-o", "json"]));
     let rows = listed.as_array().unwrap();
+    // README names the analyzer kinds the code has (`node-conditions`, not `node-condition`).
+    let readme = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();
+    for row in rows {
+        let kind = row["kind"].as_str().unwrap();
+        assert!(readme.contains(&format!("`{kind}`")), "README does not list the analyzer kind {kind}");
+    }
+    assert!(!readme.contains("node-condition,"), "README still names node-condition");
     let table = texts(&run(&["checks", "list"])).0;
     assert!(table.ends_with(&format!("{} checks\n", rows.len())), "{table}");
     assert!(rows.iter().all(|r| r["id"].is_string() && r["title"].is_string() && r["sev"].is_u64()));
@@ -289,6 +296,14 @@ fn checks_list_and_lint() {
         assert!(stdout.contains(&expected), "missing {expected:?} in:\n{stdout}");
     }
     assert!(stderr.contains("3 problem(s) in 4 check files"), "{stderr}");
+    // The example check in CONTRIBUTING.md is a valid check file.
+    let guide = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("CONTRIBUTING.md")).unwrap();
+    let example = guide.split("```yaml\n").nth(1).and_then(|rest| rest.split("```").next()).expect("a yaml example");
+    let example_dir = tmp.path().join("example");
+    std::fs::create_dir(&example_dir).unwrap();
+    std::fs::write(example_dir.join("example.yaml"), example).unwrap();
+    let linted = run(&["checks", "lint", example_dir.to_str().unwrap()]);
+    assert!(linted.status.success(), "CONTRIBUTING's example: {}{}", texts(&linted).0, texts(&linted).1);
     // The same directory is refused by the commands that load it.
     let checked = run(&["check", "--demo", "--checks", tmp.path().to_str().unwrap()]);
     assert_eq!(checked.status.code(), Some(2));
@@ -354,4 +369,42 @@ fn agent_once_without_a_cluster_says_so_and_skips_absent_engines() {
     let json = run(&["agent", "--once", "--host-root", host.path().to_str().unwrap(), "--output", "json"]);
     assert!(serde_json::from_slice::<Value>(&json.stdout).is_ok(), "{}", texts(&json).1);
     assert!(texts(&json).1.contains("`agent --output FORMAT` is now"), "{}", texts(&json).1);
+}
+
+#[test]
+fn krew_package_matches_its_manifest() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let manifest = tmp.path().join("mayadiag.yaml");
+    std::fs::copy(root.join("plugins/krew/mayadiag.yaml"), &manifest).unwrap();
+    let out = Command::new("bash")
+        .arg(root.join("plugins/krew/package.sh"))
+        .arg(common::bin())
+        .arg(tmp.path())
+        .env("KREW_MANIFEST", &manifest)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", texts(&out).1);
+    let archive = tmp.path().join("mayadiag-linux-amd64.tar.gz");
+    let sha = {
+        use sha2::Digest;
+        hex_of(&sha2::Sha256::digest(std::fs::read(&archive).unwrap()))
+    };
+    let plugin: Value = serde_saphyr::from_str(&std::fs::read_to_string(&manifest).unwrap()).unwrap();
+    let platform = &plugin["spec"]["platforms"][0];
+    assert_eq!(plugin["kind"], "Plugin");
+    assert_eq!(plugin["spec"]["version"], format!("v{}", env!("CARGO_PKG_VERSION")));
+    assert_eq!(platform["sha256"], sha.as_str());
+    assert_eq!(platform["bin"], "kubectl-mayadiag");
+    // What the manifest names is in the archive, and the binary in it runs as the plugin.
+    let listed = Command::new("tar").arg("-tzf").arg(&archive).output().unwrap();
+    let names = String::from_utf8_lossy(&listed.stdout).into_owned();
+    for file in platform["files"].as_array().unwrap() {
+        assert!(names.lines().any(|n| n == file["from"].as_str().unwrap()), "{file} not in {names}");
+    }
+    let unpacked = tmp.path().join("unpacked");
+    std::fs::create_dir(&unpacked).unwrap();
+    assert!(Command::new("tar").arg("-xzf").arg(&archive).arg("-C").arg(&unpacked).status().unwrap().success());
+    let version = Command::new(unpacked.join("kubectl-mayadiag")).arg("--version").output().unwrap();
+    assert!(texts(&version).0.contains(env!("CARGO_PKG_VERSION")));
 }

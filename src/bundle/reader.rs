@@ -28,11 +28,14 @@ pub fn visit_bundle(
     if meta.is_dir() { visit_dir(path, &mut visit) } else { visit_tar(path, &mut visit) }
 }
 
+/// What [`visit_bundle`] calls for every file: `(relative path, bytes)`.
+type Visitor<'a> = dyn FnMut(&str, Vec<u8>) -> Result<(), BundleError> + 'a;
+
 fn corrupt(path: &Path, reason: impl Into<String>) -> BundleError {
     BundleError::Corrupt { path: path.to_path_buf(), reason: reason.into() }
 }
 
-fn visit_tar(path: &Path, visit: &mut dyn FnMut(&str, Vec<u8>) -> Result<(), BundleError>) -> Result<(), BundleError> {
+fn visit_tar(path: &Path, visit: &mut Visitor<'_>) -> Result<(), BundleError> {
     let file = File::open(path).map_err(|source| BundleError::Open { path: path.to_path_buf(), source })?;
     let mut magic = [0u8; 2];
     let mut peek = BufReader::new(file);
@@ -88,7 +91,7 @@ fn top_dir_of(first: &str) -> String {
     }
 }
 
-fn visit_dir(path: &Path, visit: &mut dyn FnMut(&str, Vec<u8>) -> Result<(), BundleError>) -> Result<(), BundleError> {
+fn visit_dir(path: &Path, visit: &mut Visitor<'_>) -> Result<(), BundleError> {
     let root = bundle_root(path)?;
     let mut files = Vec::new();
     let mut stack: Vec<(PathBuf, usize)> = vec![(root.clone(), 0)];
