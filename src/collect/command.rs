@@ -308,3 +308,69 @@ fn print_summary(
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Mutex;
+
+    use super::*;
+
+    /// Records every phase with its announced total and the items ticked in it.
+    #[derive(Default)]
+    struct Recorder(Mutex<Vec<(String, u64, u64)>>);
+
+    impl Progress for Recorder {
+        fn phase(&self, name: &str, total: u64) {
+            if let Ok(mut phases) = self.0.lock() {
+                phases.push((name.to_string(), total, 0));
+            }
+        }
+        fn tick(&self, _: u64) {
+            if let Ok(mut phases) = self.0.lock()
+                && let Some(last) = phases.last_mut()
+            {
+                last.2 += 1;
+            }
+        }
+        fn done(&self) {}
+    }
+
+    /// A progress bar never shows more items done than its phase announced (it showed `2/1`
+    /// because every written file counted as an item).
+    #[tokio::test]
+    async fn progress_never_ticks_past_a_phase_total() {
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let target = connect(&KubeArgs { request_timeout: Duration::from_secs(30), ..KubeArgs::default() }, true, 4)
+            .await
+            .unwrap_or_else(|f| panic!("{}", f.message));
+        let version = target.kube.version().await.unwrap_or_else(|e| panic!("{e}"));
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let sink = BundleSink::create(&dir.path().join("b.tar.gz"), "b", 0, 1).unwrap_or_else(|e| panic!("{e}"));
+        let opts = CollectOptions {
+            since: Duration::from_secs(3600 * 100_000),
+            max_log_bytes: 1 << 20,
+            max_bundle_size: u64::MAX,
+            app_logs: true,
+            concurrency: 4,
+            tails_only: None,
+            page_size: 500,
+            args: Vec::new(),
+            redaction_disabled_by_user: false,
+            namespaces: Vec::new(),
+            pseudonymize_paths: false,
+        };
+        let recorder = Recorder::default();
+        let redactor = Arc::new(Redactor::disabled());
+        let patterns = Arc::new(crate::snapshot::LogPatterns::empty());
+        collect(&target.kube, &opts, redactor, patterns, Some(&sink), &recorder, version)
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        let phases = recorder.0.into_inner().unwrap_or_default();
+        assert!(phases.iter().any(|(_, _, done)| *done > 0), "{phases:?}");
+        for (name, total, done) in &phases {
+            assert!(done <= total, "phase {name}: {done}/{total}");
+        }
+        assert_eq!(items(1), "1 item");
+        assert_eq!(items(3), "3 items");
+    }
+}
