@@ -148,22 +148,28 @@ pub async fn analyze_bundle(args: AnalyzeArgs) -> Result<i32, Failure> {
 pub struct Provenance {
     /// The bundle as given.
     pub bundle: String,
-    /// `mayadiag 0.1.0`, or `troubleshoot.sh layout` for bundles of other tools.
+    /// `mayadiag 0.1.0`, `troubleshoot.sh v0.107.1`, or `an unknown tool` (from `version.yaml`).
     pub written_by: String,
     /// When the cluster was read (RFC 3339): the manifest's time, or the newest event's.
     pub collected_at: String,
 }
 
 impl Provenance {
+    /// From the bundle's `version.yaml`, which mayadiag writes first (`versionNumber:
+    /// mayadiag-0.1.0`), so the read stops after one entry instead of inflating the whole bundle.
     fn of(path: &Path, snap: &crate::snapshot::Snapshot) -> Provenance {
-        let manifest = bundle_members(path, &["mayadiag/manifest.json"]).into_iter().next();
-        let tool = manifest.and_then(|(_, data)| serde_json::from_slice::<Value>(&data).ok()).map(|m| {
-            let field = |k: &str| m.get(k).and_then(Value::as_str).unwrap_or("").to_string();
-            format!("{} {}", field("tool"), field("version")).trim().to_string()
-        });
+        let version = first_member(path, "version.yaml")
+            .and_then(|data| String::from_utf8(data).ok())
+            .and_then(|text| serde_saphyr::from_str::<Value>(&text).ok())
+            .and_then(|v| v.pointer("/spec/versionNumber").and_then(Value::as_str).map(str::to_string));
+        let written_by = match version {
+            Some(v) if v.starts_with("mayadiag-") => v.replacen("mayadiag-", "mayadiag ", 1),
+            Some(v) => format!("troubleshoot.sh {v}"),
+            None => "an unknown tool (no version.yaml)".to_string(),
+        };
         Provenance {
             bundle: path.display().to_string(),
-            written_by: tool.filter(|t| !t.is_empty()).unwrap_or_else(|| "troubleshoot.sh layout".to_string()),
+            written_by,
             collected_at: snap.meta.collected_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
         }
     }
@@ -174,15 +180,17 @@ impl Provenance {
     }
 }
 
-/// The members of a bundle whose relative paths are in `wanted` (read in one pass; a bundle
-/// that cannot be read gives none: the caller's main read reports why).
-fn bundle_members(path: &Path, wanted: &[&str]) -> Vec<(String, Vec<u8>)> {
-    let mut found = Vec::new();
+/// The first member of a bundle at relative path `wanted`; reading stops there. A bundle that
+/// cannot be read gives none: the caller's main read reports why.
+fn first_member(path: &Path, wanted: &str) -> Option<Vec<u8>> {
+    let mut found = None;
     let _ = crate::bundle::visit_bundle(path, |rel, data| {
-        if wanted.contains(&rel) {
-            found.push((rel.to_string(), data));
+        if rel != wanted {
+            return Ok(());
         }
-        Ok(())
+        found = Some(data);
+        // Any error ends the walk; this one is never shown.
+        Err(crate::bundle::BundleError::Corrupt { path: path.to_path_buf(), reason: "found".into() })
     });
     found
 }
@@ -194,8 +202,9 @@ pub async fn redact(args: RedactArgs) -> Result<i32, Failure> {
         input.is_dir() || input.to_string_lossy().ends_with(".tar.gz") || input.to_string_lossy().ends_with(".tgz");
     // With --redact-hostnames, a bundle names its nodes in nodes.json; a text file has no such list.
     let hostnames = if args.redact.redact_hostnames && is_bundle {
-        let nodes = bundle_members(&input, &["cluster-resources/nodes.json"]);
-        nodes.iter().flat_map(|(_, data)| crate::collect::hostnames::of_nodes_file(data)).collect()
+        first_member(&input, "cluster-resources/nodes.json")
+            .map(|data| crate::collect::hostnames::of_nodes_file(&data))
+            .unwrap_or_default()
     } else {
         Vec::new()
     };
