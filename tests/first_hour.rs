@@ -131,6 +131,11 @@ fn markdown_output_is_the_bundle_summary_and_counts_agree() {
     let (md, _) = texts(&analyzed_md);
     assert!(md.starts_with(&format!("bundle: {} (written by mayadiag ", bundle.display())), "{md}");
     assert!(md.ends_with(&summary), "analyze -o markdown prints summary.md:\n{md}");
+    let collected_md =
+        run(&["collect", "--demo", "-o", "markdown", "--output", tmp.path().join("md.tar.gz").to_str().unwrap()]);
+    let (md, stderr) = texts(&collected_md);
+    assert!(md.starts_with("# mayadiag summary"), "collect -o markdown prints the summary only:\n{md}");
+    assert!(stderr.contains("md.tar.gz"), "and says where the bundle went, on stderr: {stderr}");
     let checked_md = texts(&run(&["check", "--demo", "-o", "markdown"])).0;
     assert!(checked_md.starts_with("# mayadiag summary"), "{checked_md}");
 }
@@ -407,4 +412,55 @@ fn krew_package_matches_its_manifest() {
     assert!(Command::new("tar").arg("-xzf").arg(&archive).arg("-C").arg(&unpacked).status().unwrap().success());
     let version = Command::new(unpacked.join("kubectl-mayadiag")).arg("--version").output().unwrap();
     assert!(texts(&version).0.contains(env!("CARGO_PKG_VERSION")));
+}
+
+/// Every file under `dir`, recursively.
+fn files_under(dir: &Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap().flatten() {
+        let path = entry.path();
+        if path.is_dir() { out.extend(files_under(&path)) } else { out.push(path) }
+    }
+    out
+}
+
+/// A pod named after its node (as static pods and some DaemonSets are): its log file path and
+/// the pod name inside the bundle carry the node's pseudonym, and the checks still pair the pod
+/// with its logs, in collect's own analysis and in analyze's.
+#[test]
+fn pods_named_after_nodes_get_the_node_pseudonym_in_paths_too() {
+    let tmp = tempfile::tempdir().unwrap();
+    let cluster = tmp.path().join("cluster");
+    common::copy_dir(&fixture("fm25-node-kernel-panic"), &cluster);
+    for file in files_under(&cluster) {
+        if let Ok(text) = std::fs::read_to_string(&file)
+            && text.contains("openebs-io-engine-0")
+        {
+            std::fs::write(&file, text.replace("openebs-io-engine-0", "openebs-io-engine-node-1")).unwrap();
+        }
+    }
+    let logs = cluster.join("cluster-resources/pods/logs/openebs");
+    std::fs::rename(logs.join("openebs-io-engine-0"), logs.join("openebs-io-engine-node-1")).unwrap();
+
+    let served = Served::start(&cluster, &[]);
+    let bundle = tmp.path().join("b.tar.gz");
+    let out = served.collect(&bundle, &["--since", "100000h", "--redact-hostnames", "-o", "json"]);
+    assert!(out.status.success(), "{}", texts(&out).1);
+    let files = bundle_map(&bundle);
+    let names = node_name_regex();
+    let leaks: Vec<&String> = files
+        .iter()
+        .filter(|(path, data)| names.is_match(path) || names.is_match(&String::from_utf8_lossy(data)))
+        .map(|(path, _)| path)
+        .collect();
+    assert!(leaks.is_empty(), "node names left in {leaks:?}");
+    assert!(
+        files.keys().any(|p| p.contains("pods/logs/openebs/openebs-io-engine-host-")),
+        "the renamed pod's logs: {:?}",
+        files.keys().filter(|p| p.contains("pods/logs")).collect::<Vec<_>>()
+    );
+    let collected = json_of(&out);
+    let analyzed = json_of(&run(&["analyze", bundle.to_str().unwrap(), "-o", "json"]));
+    assert_eq!(finding_checks(&collected), finding_checks(&analyzed), "collect and analyze agree");
+    assert_eq!(collected["counts"], analyzed["counts"]);
 }

@@ -279,7 +279,11 @@ fn print_summary(
         }
     }
     match args.format {
-        OutputFormat::Markdown => crate::commands::print_analysis(&analysis.analysis, args.format, None),
+        OutputFormat::Markdown => {
+            // stdout is the summary to paste; where the bundle went goes beside the progress.
+            eprintln!("mayadiag: bundle: {} ({}, {files} files)", output.display(), human_bytes(size));
+            crate::commands::print_analysis(&analysis.analysis, args.format, None)
+        }
         OutputFormat::Json | OutputFormat::Yaml => {
             crate::commands::print_analysis(
                 &analysis.analysis,

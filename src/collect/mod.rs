@@ -918,7 +918,8 @@ async fn collect_logs(run: &mut Run<'_>, jobs: Vec<LogJob>) -> Result<(), Collec
     while let Some(result) = stream.next().await {
         let job = &jobs[index];
         index += 1;
-        let rel = format!("cluster-resources/{}", job.key.bundle_path());
+        // As the bundle names it: skips and truncations in the manifest must not leak node names.
+        let rel = run.bundle_name(format!("cluster-resources/{}", job.key.bundle_path()));
         let fetched: Option<Result<FetchedLog, ApiError>> = result.ok().flatten();
         let written = run.sink.map_or(0, |s| s.written());
         match fetched {
