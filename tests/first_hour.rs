@@ -29,6 +29,16 @@ fn node_name_regex() -> regex::Regex {
     regex::Regex::new(r"(?i)(^|[^a-z0-9])node-[123]($|[^a-z0-9])").unwrap()
 }
 
+/// The bundle files whose path or content names a node.
+fn node_name_leaks(files: &std::collections::BTreeMap<String, Vec<u8>>) -> Vec<String> {
+    let names = node_name_regex();
+    files
+        .iter()
+        .filter(|(path, data)| names.is_match(path) || names.is_match(&String::from_utf8_lossy(data)))
+        .map(|(path, _)| path.clone())
+        .collect()
+}
+
 #[test]
 fn redact_hostnames_leaves_no_node_name_in_any_file_or_path() {
     let tmp = tempfile::tempdir().unwrap();
@@ -45,16 +55,9 @@ fn redact_hostnames_leaves_no_node_name_in_any_file_or_path() {
 
     let names = node_name_regex();
     let plain_files = bundle_map(&plain);
-    assert!(
-        plain_files.iter().any(|(path, data)| names.is_match(path) || names.is_match(&String::from_utf8_lossy(data))),
-        "the fixture must name its nodes, or this test proves nothing"
-    );
+    assert!(!node_name_leaks(&plain_files).is_empty(), "the fixture must name its nodes, or this test proves nothing");
     let hidden_files = bundle_map(&hidden);
-    let leaks: Vec<&String> = hidden_files
-        .iter()
-        .filter(|(path, data)| names.is_match(path) || names.is_match(&String::from_utf8_lossy(data)))
-        .map(|(path, _)| path)
-        .collect();
+    let leaks = node_name_leaks(&hidden_files);
     assert!(leaks.is_empty(), "node names left in {leaks:?}");
     assert!(!names.is_match(&texts(&hidden_out).0), "node names in collect's own output");
 
@@ -447,12 +450,7 @@ fn pods_named_after_nodes_get_the_node_pseudonym_in_paths_too() {
     let out = served.collect(&bundle, &["--since", "100000h", "--redact-hostnames", "-o", "json"]);
     assert!(out.status.success(), "{}", texts(&out).1);
     let files = bundle_map(&bundle);
-    let names = node_name_regex();
-    let leaks: Vec<&String> = files
-        .iter()
-        .filter(|(path, data)| names.is_match(path) || names.is_match(&String::from_utf8_lossy(data)))
-        .map(|(path, _)| path)
-        .collect();
+    let leaks = node_name_leaks(&files);
     assert!(leaks.is_empty(), "node names left in {leaks:?}");
     assert!(
         files.keys().any(|p| p.contains("pods/logs/openebs/openebs-io-engine-host-")),
