@@ -462,3 +462,30 @@ fn pods_named_after_nodes_get_the_node_pseudonym_in_paths_too() {
     assert_eq!(finding_checks(&collected), finding_checks(&analyzed), "collect and analyze agree");
     assert_eq!(collected["counts"], analyzed["counts"]);
 }
+
+/// Without --output, the bundle lands in the current directory under a name `.gitignore` ignores.
+#[test]
+fn default_bundle_goes_to_the_current_directory_and_is_git_ignored() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = Command::new(common::bin())
+        .args(["collect", "--demo"])
+        .current_dir(tmp.path())
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", texts(&out).1);
+    let written: Vec<String> = std::fs::read_dir(tmp.path())
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(written.len(), 1, "{written:?}");
+    let name = &written[0];
+    assert!(name.starts_with("mayadiag-demo-") && name.ends_with(".tar.gz"), "{name}");
+    assert!(texts(&out).0.starts_with(&format!("bundle: {name} (")), "{}", texts(&out).0);
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    match Command::new("git").args(["check-ignore", "-q", name]).current_dir(root).status() {
+        Ok(status) if root.join(".git").exists() => assert!(status.success(), "{name} is not git-ignored"),
+        _ => println!("skipped the .gitignore check: no git checkout at {}", root.display()),
+    }
+}
