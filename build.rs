@@ -1,5 +1,5 @@
 //! Embeds the demo cluster (a fixture in bundle layout) so `mayadiag collect --demo` works from
-//! the binary alone.
+//! the binary alone, and every `checks/*.yaml` so a new check file needs no Rust edit.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -33,6 +33,32 @@ fn main() {
     }
     code.push_str("];\n");
     let out = PathBuf::from(std::env::var("OUT_DIR").unwrap_or_default()).join("demo_files.rs");
+    if let Err(e) = fs::write(&out, code) {
+        panic!("cannot write {}: {e}", out.display());
+    }
+    embed_checks(&root);
+}
+
+/// `BUILTIN_FILES` for src/checks/load.rs: every `checks/*.yaml`, sorted by name.
+fn embed_checks(root: &Path) {
+    let dir = root.join("checks");
+    // A directory's mtime changes when a file is added or removed, so a new check file rebuilds.
+    println!("cargo:rerun-if-changed={}", dir.display());
+    let mut files: Vec<PathBuf> = fs::read_dir(&dir)
+        .map(|rd| rd.filter_map(Result::ok).map(|e| e.path()).collect())
+        .unwrap_or_default();
+    files.retain(|p| p.is_file() && p.extension().is_some_and(|x| x == "yaml" || x == "yml"));
+    files.sort();
+    let mut code = String::from(
+        "/// The built-in check files (`checks/*.yaml`, found by build.rs), embedded in the binary.\npub const BUILTIN_FILES: &[(&str, &str)] = &[\n",
+    );
+    for f in &files {
+        println!("cargo:rerun-if-changed={}", f.display());
+        let name = f.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        code.push_str(&format!("    ({:?}, include_str!({:?})),\n", format!("checks/{name}"), f.display().to_string()));
+    }
+    code.push_str("];\n");
+    let out = PathBuf::from(std::env::var("OUT_DIR").unwrap_or_default()).join("builtin_checks.rs");
     if let Err(e) = fs::write(&out, code) {
         panic!("cannot write {}: {e}", out.display());
     }

@@ -42,6 +42,13 @@ pub async fn run(cli: Cli) -> i32 {
             crate::agent::run(&args).await.map_err(|e| Failure { code: e.exit_code(), message: e.to_string() })
         }
         Command::Redact(args) => crate::commands::redact(args).await,
+        Command::Checks(crate::cli::ChecksCommand::List(args)) => crate::commands::checks_list(args),
+        Command::Checks(crate::cli::ChecksCommand::Lint(args)) => crate::commands::checks_lint(args),
+        Command::Completions(args) => {
+            crate::introspect::completions(args.shell, &mut std::io::stdout().lock());
+            Ok(crate::exit::OK)
+        }
+        Command::Man(args) => crate::commands::man(args),
     };
     match result {
         Ok(code) => code,

@@ -9,12 +9,16 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 /// Diagnostics for OpenEBS storage and Litmus chaos engineering: health checks, a redacted
 /// support bundle, a suggested support severity, and a ticket with the bundle attached.
 #[derive(Debug, Parser)]
-#[command(name = "mayadiag", version, about, long_about = None, propagate_version = true)]
+#[command(name = "mayadiag", version, about, long_about = None, propagate_version = true, after_help = DOCS_HINT)]
 pub struct Cli {
     /// The command to run.
     #[command(subcommand)]
     pub command: Command,
 }
+
+/// Where the rules behind the output are written down (the docs/ folder of the repository).
+const DOCS_HINT: &str = "How the Sev is decided: docs/severity.md. JSON fields and exit codes: docs/json-contract.md. \
+What a bundle holds: docs/bundle-layout.md.";
 
 /// Subcommands.
 #[derive(Debug, Subcommand)]
@@ -33,6 +37,57 @@ pub enum Command {
     Ticket(TicketArgs),
     /// Run the node agent (DaemonSet mode), or probe this node once with --once.
     Agent(crate::agent::args::AgentArgs),
+    /// List the checks (built in and --checks DIR), or lint a directory of check files.
+    #[command(subcommand)]
+    Checks(ChecksCommand),
+    /// Print a shell completion script (bash, zsh, fish, powershell, elvish).
+    Completions(CompletionsArgs),
+    /// Print the man page (roff), or write one page per subcommand into --output DIR.
+    Man(ManArgs),
+}
+
+/// `mayadiag checks ...`.
+#[derive(Debug, Subcommand)]
+pub enum ChecksCommand {
+    /// Every check with its id, title, engine and Sev.
+    List(ChecksListArgs),
+    /// Validate the check files of DIR: bad YAML, unknown fields, bad regexes, duplicate ids,
+    /// unknown {placeholders}, `unless` naming no check; each problem as file:line (exit 2 if any).
+    Lint(ChecksLintArgs),
+}
+
+/// `mayadiag checks list`.
+#[derive(Debug, Clone, Args)]
+pub struct ChecksListArgs {
+    /// Extra check definitions (*.yaml) to include; a check with a built-in id replaces it.
+    #[arg(long, value_name = "DIR")]
+    pub checks: Option<PathBuf>,
+    /// Output format.
+    #[arg(short = 'o', long = "format", value_enum, default_value_t)]
+    pub format: OutputFormat,
+}
+
+/// `mayadiag checks lint DIR`.
+#[derive(Debug, Clone, Args)]
+pub struct ChecksLintArgs {
+    /// Directory of check files (*.yaml, *.yml).
+    pub dir: PathBuf,
+}
+
+/// `mayadiag completions SHELL`.
+#[derive(Debug, Clone, Args)]
+pub struct CompletionsArgs {
+    /// The shell to complete for.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
+}
+
+/// `mayadiag man`.
+#[derive(Debug, Clone, Args)]
+pub struct ManArgs {
+    /// Write mayadiag.1 and mayadiag-<command>.1 into this directory instead of printing mayadiag.1.
+    #[arg(long = "output", visible_alias = "out", value_name = "DIR")]
+    pub output: Option<PathBuf>,
 }
 
 /// Output format of reports.
@@ -41,10 +96,13 @@ pub enum OutputFormat {
     /// For people.
     #[default]
     Text,
-    /// One JSON object (the contract in DESIGN.md).
+    /// One JSON object (the contract in docs/json-contract.md).
     Json,
     /// The same object as YAML.
     Yaml,
+    /// The summary as Markdown (what the bundle's mayadiag/summary.md holds), for pasting into a
+    /// ticket or chat.
+    Markdown,
 }
 
 /// Which findings make the exit code non-zero.
@@ -79,7 +137,7 @@ pub struct CheckOptions {
     /// Extra check definitions (*.yaml); a check with a built-in id replaces it.
     #[arg(long, value_name = "DIR")]
     pub checks: Option<PathBuf>,
-    /// Override the suggested Sev (0-3); both are recorded.
+    /// Override the suggested Sev (0-3; the rubric is docs/severity.md); both are recorded.
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u8).range(0..=3))]
     pub sev: Option<u8>,
 }
@@ -110,13 +168,18 @@ pub struct CollectArgs {
     /// Report format on stdout.
     #[arg(short = 'o', long = "format", value_enum, default_value_t)]
     pub format: OutputFormat,
-    /// Where to write the bundle (default: ./mayadiag-<cluster>-<time>.tar.gz); `-` streams it to
-    /// stdout (the report then goes to stderr). An existing file is never replaced without --force.
-    #[arg(long, value_name = "PATH")]
+    /// Where to write the bundle (default: ./mayadiag-<cluster>-<time>.tar.gz in the current
+    /// directory); `-` streams it to stdout (the report then goes to stderr). An existing file is
+    /// never replaced without --force.
+    #[arg(long, visible_alias = "out", value_name = "PATH")]
     pub output: Option<PathBuf>,
     /// Replace an existing regular file at --output (never a device, symlink or directory).
     #[arg(long)]
     pub force: bool,
+    /// Only these namespaces (repeatable): their objects, events and logs; cluster-scoped objects
+    /// (nodes, PVs, storage classes, custom resources without a namespace) are always collected.
+    #[arg(short = 'n', long = "namespace", value_name = "NS")]
+    pub namespaces: Vec<String>,
     /// Only logs newer than this.
     #[arg(long, value_name = "DURATION", default_value = "24h", value_parser = parse_duration)]
     pub since: Duration,
@@ -162,6 +225,12 @@ pub struct CheckArgs {
     /// Cluster access.
     #[command(flatten)]
     pub kube: KubeArgs,
+    /// Check the embedded demo cluster (served in-process) instead of a real one.
+    #[arg(long, conflicts_with_all = ["kubeconfig", "context"])]
+    pub demo: bool,
+    /// Only these namespaces (repeatable); cluster-scoped objects are always read.
+    #[arg(short = 'n', long = "namespace", value_name = "NS")]
+    pub namespaces: Vec<String>,
     /// Report format.
     #[arg(short = 'o', long = "format", value_enum, default_value_t)]
     pub format: OutputFormat,
@@ -264,8 +333,11 @@ pub struct RedactArgs {
     pub input: PathBuf,
     /// Where to write (default: stdout for text; `<input>.redacted.tar.gz` for bundles; `-` for
     /// stdout). An existing file is never replaced without --force.
-    #[arg(short = 'o', long = "output", value_name = "PATH")]
+    #[arg(long = "output", visible_alias = "out", value_name = "PATH")]
     pub output: Option<PathBuf>,
+    /// Old spelling of --output (kept for one release; `-o` means output format elsewhere).
+    #[arg(short = 'o', value_name = "PATH", hide = true, conflicts_with = "output")]
+    pub legacy_output: Option<PathBuf>,
     /// Replace an existing regular file at --output (never a device, symlink or directory).
     #[arg(long)]
     pub force: bool,
@@ -286,6 +358,27 @@ pub struct TicketArgs {
     /// Support desk options.
     #[command(flatten)]
     pub desk: crate::desk::args::DeskArgs,
+}
+
+/// Warnings for old option spellings in `args` (the process arguments, program name first). They
+/// keep working for one release; the warning says what to write instead.
+pub fn deprecated_spellings(args: &[String]) -> Vec<String> {
+    let command = args.get(1).map(String::as_str).unwrap_or("");
+    let rest = args.iter().skip(2).take_while(|a| a.as_str() != "--");
+    let mut warnings = Vec::new();
+    for arg in rest {
+        let warning = match command {
+            "agent" if arg == "--output" || arg.starts_with("--output=") => {
+                "`agent --output FORMAT` is now `agent -o/--format FORMAT` (`--output` names files elsewhere)"
+            }
+            "redact" if arg == "-o" || (arg.starts_with("-o") && !arg.starts_with("--")) => {
+                "`redact -o PATH` is now `redact --output PATH` (`-o` means output format elsewhere)"
+            }
+            _ => continue,
+        };
+        warnings.push(format!("warning: {warning}; the old spelling stops working in the next release"));
+    }
+    warnings
 }
 
 /// Parse `24h`, `6h`, `30s`, `10ms`, `5m`, `1d`, or plain seconds.
@@ -374,5 +467,21 @@ mod tests {
         Cli::try_parse_from(["mayadiag", "collect", "--ticket"]).unwrap();
         Cli::try_parse_from(["mayadiag", "collect", "--ticket", "4711"]).unwrap();
         assert!(Cli::try_parse_from(["mayadiag", "collect", "--sev", "5"]).is_err());
+        Cli::try_parse_from(["mayadiag", "check", "--demo", "-n", "openebs", "-n", "apps", "-o", "markdown"]).unwrap();
+        Cli::try_parse_from(["mayadiag", "collect", "--out", "b.tar.gz", "--namespace", "openebs"]).unwrap();
+    }
+
+    #[test]
+    fn old_spellings_parse_and_warn() {
+        let args = |list: &[&str]| list.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        let redact = args(&["mayadiag", "redact", "in.log", "-o", "out.log"]);
+        let Command::Redact(r) = Cli::try_parse_from(&redact).unwrap().command else { panic!("not redact") };
+        assert_eq!(r.legacy_output.as_deref(), Some(std::path::Path::new("out.log")));
+        assert_eq!(deprecated_spellings(&redact).len(), 1);
+        let agent = args(&["mayadiag", "agent", "--once", "--output", "json"]);
+        Cli::try_parse_from(&agent).unwrap();
+        assert!(deprecated_spellings(&agent)[0].contains("--format"));
+        assert!(deprecated_spellings(&args(&["mayadiag", "agent", "--once", "-o", "json"])).is_empty());
+        assert!(deprecated_spellings(&args(&["mayadiag", "collect", "--output", "x.tar.gz"])).is_empty());
     }
 }

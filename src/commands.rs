@@ -10,6 +10,7 @@ use serde_json::Value;
 use crate::app::Failure;
 use crate::bundle::{Destination, PartialFile};
 use crate::checks::CheckSet;
+use crate::desk::config::DeskConfig;
 use crate::cli::{AnalyzeArgs, CheckArgs, CheckOptions, FailOnArg, OutputFormat, RedactArgs};
 use crate::collect::command::{connect, redactor_from};
 use crate::collect::{CollectOptions, NoProgress, collect};
@@ -80,6 +81,7 @@ pub fn print_analysis(a: &Analysis, format: OutputFormat, extra: Option<(&str, V
 pub fn render_analysis(a: &Analysis, format: OutputFormat, extra: Option<(&str, Value)>, color: bool) -> String {
     match format {
         OutputFormat::Text => render_human(&crate::term::escaped(a), color),
+        OutputFormat::Markdown => summary_markdown(&crate::term::escaped(a)),
         OutputFormat::Json | OutputFormat::Yaml => {
             let mut v = serde_json::to_value(a).unwrap_or(Value::Null);
             if let (Some((k, x)), Some(map)) = (extra, v.as_object_mut()) {
@@ -120,7 +122,7 @@ pub async fn check(args: CheckArgs) -> Result<i32, Failure> {
     let set = load_checks(&args.check)?;
     let patterns = Arc::new(set.log_patterns());
     let redactor = Arc::new(redactor_from(&Default::default(), false, Vec::new())?);
-    let target = connect(&args.kube, false, args.concurrency as usize).await?;
+    let target = connect(&args.kube, args.demo, args.concurrency as usize).await?;
     let version = target.kube.version().await.map_err(Failure::runtime)?;
     let opts = CollectOptions {
         since: std::time::Duration::from_secs(6 * 3600),
@@ -135,6 +137,8 @@ pub async fn check(args: CheckArgs) -> Result<i32, Failure> {
         page_size: 500,
         args: Vec::new(),
         redaction_disabled_by_user: false,
+        namespaces: args.namespaces.clone(),
+        pseudonymize_paths: false,
     };
     let collected =
         collect(&target.kube, &opts, redactor, patterns, None, &NoProgress, version).await.map_err(Failure::runtime)?;
@@ -150,27 +154,106 @@ pub async fn analyze_bundle(args: AnalyzeArgs) -> Result<i32, Failure> {
     let patterns = set.log_patterns();
     let path = args.bundle.clone();
     let limits = args.read.limits();
-    let snap = tokio::task::spawn_blocking(move || crate::bundle::read_bundle_with(&path, &patterns, limits))
-        .await
-        .map_err(Failure::runtime)?
-        .map_err(Failure::runtime)?;
+    let (snap, provenance) = tokio::task::spawn_blocking(move || {
+        let snap = crate::bundle::read_bundle_with(&path, &patterns, limits)?;
+        let provenance = Provenance::of(&path, &snap);
+        Ok::<_, crate::bundle::BundleError>((snap, provenance))
+    })
+    .await
+    .map_err(Failure::runtime)?
+    .map_err(Failure::runtime)?;
     let analysis = analyze(&set, &snap, &severity_input(&args.check, args.description.as_ref()));
-    print_analysis(&analysis, args.format, None);
+    match args.format {
+        OutputFormat::Text | OutputFormat::Markdown => {
+            println!("{}\n", crate::term::escape_line(&provenance.header()));
+            print_analysis(&analysis, args.format, None);
+        }
+        OutputFormat::Json | OutputFormat::Yaml => {
+            print_analysis(&analysis, args.format, Some(("source", serde_json::to_value(&provenance).unwrap_or(Value::Null))))
+        }
+    }
     warn_unknown_coverage(&analysis, args.format);
     Ok(analysis.exit_code(fail_on(args.fail_on)))
 }
 
-/// `mayadiag redact INPUT`: a text file or stdin to stdout/`-o`, or a bundle into a new bundle.
+/// Which bundle `analyze` read: its path, the tool that wrote it and when it was collected.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Provenance {
+    /// The bundle as given.
+    pub bundle: String,
+    /// `mayadiag 0.1.0`, `troubleshoot.sh v0.107.1`, or `an unknown tool` (from `version.yaml`).
+    pub written_by: String,
+    /// When the cluster was read (RFC 3339): the manifest's time, or the newest event's.
+    pub collected_at: String,
+}
+
+impl Provenance {
+    /// From the bundle's `version.yaml`, which mayadiag writes first (`versionNumber:
+    /// mayadiag-0.1.0`), so the read stops after one entry instead of inflating the whole bundle.
+    fn of(path: &Path, snap: &crate::snapshot::Snapshot) -> Provenance {
+        let version = first_member(path, "version.yaml")
+            .and_then(|data| String::from_utf8(data).ok())
+            .and_then(|text| serde_saphyr::from_str::<Value>(&text).ok())
+            .and_then(|v| v.pointer("/spec/versionNumber").and_then(Value::as_str).map(str::to_string));
+        let written_by = match version {
+            Some(v) if v.starts_with("mayadiag-") => v.replacen("mayadiag-", "mayadiag ", 1),
+            Some(v) => format!("troubleshoot.sh {v}"),
+            None => "an unknown tool (no version.yaml)".to_string(),
+        };
+        Provenance {
+            bundle: path.display().to_string(),
+            written_by,
+            collected_at: snap.meta.collected_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        }
+    }
+
+    /// `bundle: PATH (written by mayadiag 0.1.0, collected 2026-11-30T12:05:00Z)`.
+    fn header(&self) -> String {
+        format!("bundle: {} (written by {}, collected {})", self.bundle, self.written_by, self.collected_at)
+    }
+}
+
+/// The first member of a bundle at relative path `wanted`; reading stops there. A bundle that
+/// cannot be read gives none: the caller's main read reports why.
+fn first_member(path: &Path, wanted: &str) -> Option<Vec<u8>> {
+    let mut found = None;
+    let _ = crate::bundle::visit_bundle(path, |rel, data| {
+        if rel != wanted {
+            return Ok(());
+        }
+        found = Some(data);
+        // Any error ends the walk; this one is never shown.
+        Err(crate::bundle::BundleError::Corrupt { path: path.to_path_buf(), reason: "found".into() })
+    });
+    found
+}
+
+/// `mayadiag redact INPUT`: a text file or stdin to stdout/`--output`, or a bundle into a new bundle.
 pub async fn redact(args: RedactArgs) -> Result<i32, Failure> {
-    let redactor = redactor_from(&args.redact, false, Vec::new())?;
     let input = args.input.clone();
     let is_bundle =
         input.is_dir() || input.to_string_lossy().ends_with(".tar.gz") || input.to_string_lossy().ends_with(".tgz");
-    let output = args.output.clone();
+    // With --redact-hostnames, a bundle names its nodes in nodes.json; a text file has no such list.
+    let hostnames = if args.redact.redact_hostnames && is_bundle {
+        first_member(&input, "cluster-resources/nodes.json")
+            .map(|data| crate::collect::hostnames::of_nodes_file(&data))
+            .unwrap_or_default()
+    } else {
+        Vec::new()
+    };
+    if args.redact.redact_hostnames && hostnames.is_empty() {
+        eprintln!(
+            "mayadiag: warning: --redact-hostnames found no node names ({}); host names are left as they are",
+            if is_bundle { "the bundle has no cluster-resources/nodes.json" } else { "only bundles list their nodes" }
+        );
+    }
+    let redactor = redactor_from(&args.redact, false, hostnames)?;
+    let output = args.output.clone().or(args.legacy_output.clone());
+    let pseudonymize_paths = args.redact.redact_hostnames;
     let force = args.force;
     tokio::task::spawn_blocking(move || {
         if is_bundle {
-            redact_bundle(&redactor, &input, output, force)
+            redact_bundle(&redactor, &input, output, force, pseudonymize_paths)
         } else {
             redact_stream(&redactor, &input, output.as_deref(), force)
         }
@@ -221,7 +304,13 @@ fn redact_stream(redactor: &Redactor, input: &Path, output: Option<&Path>, force
 
 /// Re-redact every file of a bundle into a new bundle (e.g. with new rules); files that fail
 /// are replaced by a note (fail closed). The manifest gets the new checksums.
-fn redact_bundle(redactor: &Redactor, input: &Path, output: Option<PathBuf>, force: bool) -> Result<i32, Failure> {
+fn redact_bundle(
+    redactor: &Redactor,
+    input: &Path,
+    output: Option<PathBuf>,
+    force: bool,
+    pseudonymize_paths: bool,
+) -> Result<i32, Failure> {
     use crate::bundle::layout::{self, Entry};
     let stem = input
         .file_name()
@@ -243,6 +332,12 @@ fn redact_bundle(redactor: &Redactor, input: &Path, output: Option<PathBuf>, for
         if rel == "mayadiag/redaction-report.json" {
             return Ok(());
         }
+        // With --redact-hostnames, paths carry node names too (node-reports/<node>.json).
+        let renamed = match pseudonymize_paths {
+            true => redactor.redact_text(rel, "bundle paths", &mut RedactionReport::default()).ok(),
+            false => None,
+        };
+        let rel = renamed.as_deref().unwrap_or(rel);
         let redacted: Result<Vec<u8>, String> = match layout::classify(rel) {
             Entry::Builtin { .. } | Entry::Custom { yaml: false, .. } | Entry::NodeReport { .. } => {
                 redact_json(redactor, rel, &data, &mut report)
@@ -320,6 +415,48 @@ fn redact_json(redactor: &Redactor, rel: &str, data: &[u8], report: &mut Redacti
     serde_json::to_vec_pretty(&v).map_err(|e| e.to_string())
 }
 
+/// `mayadiag checks list`: every check of the set (built in plus `--checks DIR`).
+pub fn checks_list(args: crate::cli::ChecksListArgs) -> Result<i32, Failure> {
+    let set = CheckSet::load(args.checks.as_deref()).map_err(Failure::usage)?;
+    let rows = crate::introspect::check_rows(&set);
+    match args.format {
+        OutputFormat::Text | OutputFormat::Markdown => print!("{}", crate::introspect::check_table(&rows)),
+        OutputFormat::Json => println!("{}", serde_json::to_string_pretty(&rows).unwrap_or_default()),
+        OutputFormat::Yaml => println!("{}", serde_saphyr::to_string(&rows).unwrap_or_default()),
+    }
+    Ok(exit::OK)
+}
+
+/// `mayadiag checks lint DIR`: every problem as `file:line: what`, exit 2 when there is one.
+pub fn checks_lint(args: crate::cli::ChecksLintArgs) -> Result<i32, Failure> {
+    let report = crate::introspect::lint_dir(&args.dir).map_err(Failure::usage)?;
+    for problem in &report.problems {
+        println!("{problem}");
+    }
+    if report.problems.is_empty() {
+        println!("{}: {} files, {} checks: ok", args.dir.display(), report.files, report.checks);
+        Ok(exit::OK)
+    } else {
+        Err(Failure::usage(format!(
+            "{}: {} problem(s) in {} check files; fix them and run `mayadiag checks lint` again",
+            args.dir.display(),
+            report.problems.len(),
+            report.files
+        )))
+    }
+}
+
+/// `mayadiag man [--output DIR]`.
+pub fn man(args: crate::cli::ManArgs) -> Result<i32, Failure> {
+    match &args.output {
+        Some(dir) => crate::introspect::man_pages_to(dir)
+            .map_err(|e| Failure::runtime(format!("cannot write man pages into {}: {e}", dir.display())))?,
+        None => crate::introspect::man_page(&mut std::io::stdout().lock())
+            .map_err(|e| Failure::runtime(format!("cannot write the man page: {e}")))?,
+    }
+    Ok(exit::OK)
+}
+
 /// `mayadiag ticket --bundle B [--ticket ID]`: send a bundle collected earlier.
 pub async fn ticket(args: crate::cli::TicketArgs) -> Result<i32, Failure> {
     let target = match args.ticket {
@@ -336,8 +473,35 @@ pub async fn send_ticket(
     desk: &crate::desk::args::DeskArgs,
 ) -> Result<i32, Failure> {
     let mut out = std::io::stdout();
-    match crate::desk::submit(bundle, target, desk, &mut out).await {
-        Ok(_) => Ok(exit::OK),
-        Err(e) => Err(Failure { code: e.exit_code(), message: e.to_string() }),
+    let mut desk = desk.clone();
+    // A dry run only prints, so it needs no desk; requests are shown against a placeholder.
+    if desk.dry_run && desk_url_missing(&desk) {
+        eprintln!("mayadiag: no desk URL configured; the dry run shows the requests against {DRY_RUN_DESK_URL}");
+        desk.desk_url = Some(DRY_RUN_DESK_URL.to_string());
     }
+    let failure = |e: crate::desk::DeskError| Failure { code: e.exit_code(), message: e.to_string() };
+    crate::desk::submit(bundle, target, &desk, &mut out).await.map_err(failure)?;
+    if desk.dry_run {
+        // The request previews show the body JSON-escaped; this is what the ticket will read.
+        let config = DeskConfig::resolve(&desk, &|name| std::env::var(name).ok(), true).map_err(failure)?;
+        let info = crate::desk::bundle_info::read_bundle(bundle).map_err(failure)?;
+        let plan = crate::desk::ticket::plan_submission(&info, &target, &config).map_err(failure)?;
+        let body = match plan.action {
+            crate::desk::ticket::Action::Create(draft) => draft.body,
+            crate::desk::ticket::Action::Comment { body, .. } => body,
+        };
+        println!("\nThe comment, as the ticket will show it:\n\n{body}");
+    }
+    Ok(exit::OK)
+}
+
+/// Where a dry run without a configured desk pretends to send (the `.invalid` TLD never resolves).
+const DRY_RUN_DESK_URL: &str = "https://support-desk.invalid";
+
+/// True when neither --desk-url, MAYADIAG_DESK_URL nor the config file names a desk.
+fn desk_url_missing(desk: &crate::desk::args::DeskArgs) -> bool {
+    matches!(
+        DeskConfig::resolve(desk, &|name| std::env::var(name).ok(), true),
+        Err(crate::desk::DeskError::Config(message)) if message.starts_with("no desk URL")
+    )
 }

@@ -1,4 +1,4 @@
-//! Named exit codes (DESIGN.md "Contracts"): scripts and CI pipelines rely on them.
+//! Named exit codes (docs/json-contract.md): scripts and CI pipelines rely on them.
 
 /// Success, nothing failing.
 pub const OK: i32 = 0;

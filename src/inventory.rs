@@ -3,7 +3,7 @@
 //!
 //! Detection never trusts a namespace name (ZFS/LVM kubectl installs use `kube-system`, Mayastor
 //! standalone uses `mayastor`, Litmus any namespace): it reads labels, CRD groups, CSI driver names
-//! and provisioner strings (`domain.md` §1). The same functions serve the live collector (which
+//! and provisioner strings (docs/bundle-layout.md lists what is collected). The same functions serve the live collector (which
 //! pods' logs to take, which namespaces matter) and the checks (which engine a finding is about).
 
 use crate::frozen::{FrozenValue, JsonRead};

@@ -1,4 +1,4 @@
-//! mayadiag: diagnostics for OpenEBS and Litmus. See DESIGN.md in the shared folder.
+//! mayadiag: diagnostics for OpenEBS and Litmus. See README.md and docs/ (severity rubric, JSON contract, bundle layout).
 //!
 //! One pipeline: collectors (live cluster, bounded and concurrent) or a bundle reader feed a
 //! [`snapshot::Snapshot`]; the check engine turns it into findings and a suggested Sev; the bundle
@@ -21,6 +21,7 @@ pub mod exit;
 pub mod frozen;
 pub mod interrupt;
 pub mod inventory;
+pub mod introspect;
 pub mod mayastor_rest;
 pub mod redact;
 pub mod report;

@@ -1,10 +1,13 @@
 //! The `mayadiag` binary: parse arguments, run the command, exit with its code.
 
-use clap::Parser;
-
 fn main() {
     limit_malloc_arenas();
-    let cli = mayadiag::cli::Cli::parse();
+    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    let words: Vec<String> = args.iter().map(|a| a.to_string_lossy().into_owned()).collect();
+    let cli = mayadiag::introspect::parse_args(args);
+    for warning in mayadiag::cli::deprecated_spellings(&words) {
+        eprintln!("mayadiag: {warning}");
+    }
     // kube and reqwest both use rustls; pick the ring provider once for the whole process.
     let _ = rustls::crypto::ring::default_provider().install_default();
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {

@@ -1,4 +1,4 @@
-//! Mayastor's control-plane state that is not in CRDs (domain.md §2.3): volumes, pools, io-engine
+//! Mayastor's control-plane state that is not in CRDs: volumes, pools, io-engine
 //! nodes, nexuses and replicas, read from the api-rest service (`/v0/...`) through the API
 //! server's service proxy, as `kubectl mayastor` does.
 //!

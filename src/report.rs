@@ -1,5 +1,5 @@
 //! What `check`, `analyze` and `collect` print and store: the [`Analysis`] (serde, the JSON
-//! contract of DESIGN.md), the human report (incidents first, then the remaining findings by
+//! contract of docs/json-contract.md), the human report (incidents first, then the remaining findings by
 //! engine), and `summary.md` for the ticket.
 
 use std::fmt::Write as _;

@@ -1,4 +1,4 @@
-//! The Sev 0–3 suggestion (support handbook, `domain.md` §4.0): the most severe incident (or
+//! The Sev 0–3 suggestion (the rubric of docs/severity.md): the most severe incident (or
 //! finding no incident explains) decides, the reasons name the incidents and findings that drove it, the customer's description is weighed only where
 //! the cluster has no evidence, and an override is recorded beside the suggestion.
 

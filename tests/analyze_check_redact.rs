@@ -228,7 +228,7 @@ fn redact_command_text_and_bundle() {
     let raw_text: String = read_bundle(&raw).iter().map(|(_, d)| String::from_utf8_lossy(d).into_owned()).collect();
     assert!(planted.iter().any(|(_, v)| raw_text.contains(v.as_str())), "the raw bundle holds secrets");
     let clean = tmp.path().join("clean.tar.gz");
-    let out = run(&["redact", raw.to_str().unwrap(), "-o", clean.to_str().unwrap()]);
+    let out = run(&["redact", raw.to_str().unwrap(), "--output", clean.to_str().unwrap()]);
     assert!(out.status.success(), "{}", texts(&out).1);
     let clean_text: String = read_bundle(&clean).iter().map(|(_, d)| String::from_utf8_lossy(d).into_owned()).collect();
     let leaks: Vec<&String> = planted.iter().filter(|(_, v)| clean_text.contains(v.as_str())).map(|(k, _)| k).collect();

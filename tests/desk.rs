@@ -90,7 +90,7 @@ fn write_bundle(path: &Path, sev: Option<u8>, payload: usize, seed: u64) {
             "findings": [
                 {"check": "cstor.pool", "title": "pool", "engine": "cstor", "status": "warn", "sev": 2,
                  "message": "cStor pool pool-a is degraded", "evidence": [], "remediation": "replace disk"},
-                {"check": "cstor.volume", "title": "volume", "engine": "cstor", "status": "fail", "sev": level,
+                {"check": "cstor.volume", "title": "cStor volume offline", "engine": "cstor", "status": "fail", "sev": level,
                  "object": {"kind": "CStorVolume", "namespace": "openebs", "name": "pvc-123"},
                  "message": "cStor volume pvc-123 offline", "evidence": [{"file": "x", "value": "Offline"}],
                  "remediation": "bring replicas online"}
@@ -287,7 +287,7 @@ fn one_ticket_with_split_parts_despite_faults() {
     assert_eq!(tickets.len(), 1, "exactly one ticket: {tickets:?}");
     let ticket = tickets[0].clone();
     assert_eq!(ticket["priority"], "high");
-    assert_eq!(ticket["subject"], "Sev 1: cStor volume pvc-123 offline");
+    assert_eq!(ticket["subject"], "Sev 1: cStor volume offline on CStorVolume openebs/pvc-123", "the title names it");
     let tags: Vec<&str> = ticket["tags"].as_array().unwrap().iter().filter_map(|t| t.as_str()).collect();
     assert_eq!(tags, vec!["mayadiag", "sev-1", "cstor"]);
     assert_eq!(ticket["requester"]["email"], "ops@example.com");

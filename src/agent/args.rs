@@ -32,8 +32,8 @@ pub struct AgentArgs {
     /// Run the probes once, print the results and exit (0 pass, 3 a probe failed, 4 only warnings).
     #[arg(long)]
     pub once: bool,
-    /// Output format for --once.
-    #[arg(short = 'o', long, value_enum, default_value = "text")]
+    /// Output format for --once (`--output` is the old spelling, kept for one release).
+    #[arg(short = 'o', long = "format", alias = "output", value_enum, default_value = "text")]
     pub output: AgentOutput,
     /// Address of the /metrics, /healthz and /readyz server.
     #[arg(long, default_value = "0.0.0.0:9808")]

@@ -138,6 +138,14 @@ pub fn render_text(node: &str, status: &NodeReportStatus) -> String {
     out
 }
 
+/// One `SKIP` line per family that did not run because its engine shows no sign on this node.
+fn render_skipped(skipped: &[Family]) -> String {
+    skipped
+        .iter()
+        .map(|f| format!("SKIP  {:<8}  no sign of it on this node; run it anyway with --probes {}\n", f.id(), f.id()))
+        .collect()
+}
+
 /// Run the agent; returns the exit code (`--once`: 0 pass, 3 fail, 4 warnings only).
 pub async fn run(args: &AgentArgs) -> Result<i32, AgentError> {
     if args.print_crd {
@@ -176,6 +184,16 @@ async fn run_once(
         ctx.node = fetch_facts(&client, node).await;
         publisher = Some(publish::Publisher::new(client, node));
     }
+    if ctx.node.is_none() && explicit.is_none() {
+        eprintln!(
+            "mayadiag: agent --once without cluster access (add --publish, with --kubeconfig outside a pod, to ask \
+             the API which engines run here): probe families are chosen from what this host shows"
+        );
+    }
+    let skipped = match explicit {
+        Some(_) => Vec::new(),
+        None => probes::skipped_families(&probes::select_families(&ctx)),
+    };
     let results = probe_round(&ctx, explicit);
     let status = NodeReportStatus::from_results(results, now_rfc3339());
     let code = exit_code_of(status.verdict);
@@ -184,8 +202,12 @@ async fn run_once(
             let report = node_report(node, status.clone());
             let text = serde_json::to_string_pretty(&report).map_err(|e| AgentError::Output(e.to_string()))?;
             println!("{text}");
+            if !skipped.is_empty() {
+                let ids: Vec<&str> = skipped.iter().map(|f| f.id()).collect();
+                eprintln!("mayadiag: skipped (no sign of the engine on this node): {}", ids.join(", "));
+            }
         }
-        AgentOutput::Text => print!("{}", render_text(node, &status)),
+        AgentOutput::Text => print!("{}{}", render_text(node, &status), render_skipped(&skipped)),
     }
     if let Some(mut publisher) = publisher {
         publisher.set_node_uid(ctx.node.as_ref().and_then(|n| n.uid.clone()));

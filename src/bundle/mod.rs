@@ -1,7 +1,7 @@
 //! Bundles: the tar.gz (or directory) `collect` writes and `analyze`/`serve`/`redact` read.
 //!
 //! The layout follows Replicated troubleshoot.sh support bundles wherever they already cover a
-//! thing (see DESIGN.md), so existing tools open our bundles and we open theirs.
+//! thing (docs/bundle-layout.md), so existing tools open our bundles and we open theirs.
 
 pub mod layout;
 pub mod reader;

@@ -15,19 +15,7 @@ use super::Check;
 use super::model::{Analyzer, CROSS_ENGINE, CheckMeta, META_FIELDS};
 use crate::inventory::Engine;
 
-/// The built-in check files, embedded in the binary.
-pub const BUILTIN_FILES: &[(&str, &str)] = &[
-    ("checks/common.yaml", include_str!("../../checks/common.yaml")),
-    ("checks/hostpath.yaml", include_str!("../../checks/hostpath.yaml")),
-    ("checks/lvm.yaml", include_str!("../../checks/lvm.yaml")),
-    ("checks/zfs.yaml", include_str!("../../checks/zfs.yaml")),
-    ("checks/mayastor.yaml", include_str!("../../checks/mayastor.yaml")),
-    ("checks/cstor.yaml", include_str!("../../checks/cstor.yaml")),
-    ("checks/jiva.yaml", include_str!("../../checks/jiva.yaml")),
-    ("checks/ndm.yaml", include_str!("../../checks/ndm.yaml")),
-    ("checks/legacy.yaml", include_str!("../../checks/legacy.yaml")),
-    ("checks/litmus.yaml", include_str!("../../checks/litmus.yaml")),
-];
+include!(concat!(env!("OUT_DIR"), "/builtin_checks.rs"));
 
 /// A check file that cannot be used.
 #[derive(Debug, thiserror::Error)]
@@ -220,6 +208,15 @@ fn validate(span: &Span<'_>, meta: &CheckMeta, analyzer: &Analyzer) -> Result<()
             format!("check `{id}`: unknown engine `{bad}` in engines: expected engine ids or `openebs`"),
         ));
     }
+    if let Some(unknown) = unknown_placeholder(&meta.message) {
+        return Err(span.error(
+            "message",
+            format!(
+                "check `{id}`: unknown placeholder `{{{unknown}}}` in message: expected one of {}",
+                PLACEHOLDERS.iter().map(|p| format!("{{{p}}}")).collect::<Vec<_>>().join(", ")
+            ),
+        ));
+    }
     if let Analyzer::CrStatus(p) = analyzer
         && p.allowed.is_empty()
         && p.fail_values.is_empty()
@@ -234,6 +231,36 @@ fn validate(span: &Span<'_>, meta: &CheckMeta, analyzer: &Analyzer) -> Result<()
         use super::model::PodCondition;
         if p.condition == PodCondition::ExitCode && p.exit_codes.is_empty() {
             return Err(span.error("condition", format!("check `{id}`: condition exit-code expects `exit_codes`")));
+        }
+    }
+    Ok(())
+}
+
+/// The placeholders the check engine fills in a message template.
+pub const PLACEHOLDERS: &[&str] = &["kind", "namespace", "name", "object", "engine", "detail"];
+
+/// The first `{word}` of a template that is not a known placeholder (it would be printed as is).
+fn unknown_placeholder(template: &str) -> Option<&str> {
+    template.match_indices('{').find_map(|(open, _)| {
+        let rest = &template[open + 1..];
+        let word = &rest[..rest.find('}')?];
+        let is_word = !word.is_empty() && word.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+        (is_word && !PLACEHOLDERS.contains(&word)).then_some(word)
+    })
+}
+
+/// Ids must be unique across the files of one source (the built-in set, or one --checks
+/// directory); a repeat names both places.
+pub fn reject_duplicates(checks: &[Check]) -> Result<(), CheckLoadError> {
+    let mut seen: std::collections::HashMap<&str, &str> = std::collections::HashMap::new();
+    for c in checks {
+        if let Some(first) = seen.insert(&c.meta.id, &c.origin) {
+            let (file, line) = c.origin.rsplit_once(':').unwrap_or((&c.origin, "1"));
+            return Err(invalid(
+                file,
+                line.parse().unwrap_or(1),
+                format!("duplicate check id `{}` (first defined at {first}): expected ids unique", c.meta.id),
+            ));
         }
     }
     Ok(())
@@ -358,6 +385,17 @@ mod tests {
         let missing: Vec<&str> =
             set.checks().iter().filter(|c| c.meta.rubric.is_none()).map(|c| c.meta.id.as_str()).collect();
         assert!(missing.is_empty(), "checks without rubric: {missing:?}");
+    }
+
+    #[test]
+    fn unknown_placeholder_and_cross_file_duplicates_are_rejected() {
+        let e = err(&GOOD.replace("message: m", "message: 'pool {pool} on {object}'"));
+        assert!(e.starts_with("bad.yaml:7: check `a`: unknown placeholder `{pool}`"), "{e}");
+        assert!(parse_file("ok.yaml", &GOOD.replace("message: m", "message: '{object}: {detail} {}'")).is_ok());
+        let mut both = parse_file("one.yaml", GOOD).unwrap();
+        both.extend(parse_file("two.yaml", &format!("# c\n{GOOD}")).unwrap());
+        let e = reject_duplicates(&both).unwrap_err().to_string();
+        assert!(e.starts_with("two.yaml:2: duplicate check id `a` (first defined at one.yaml:1)"), "{e}");
     }
 
     #[test]

@@ -93,13 +93,19 @@ impl CheckSet {
     /// built-in ones with the same id.
     pub fn load(extra_dir: Option<&std::path::Path>) -> Result<CheckSet, CheckLoadError> {
         let mut checks = Vec::new();
+        let mut builtin = Vec::new();
         for (file, text) in load::BUILTIN_FILES {
-            merge(&mut checks, load::parse_file(file, text)?);
+            builtin.extend(load::parse_file(file, text)?);
         }
+        load::reject_duplicates(&builtin)?;
+        merge(&mut checks, builtin);
         if let Some(dir) = extra_dir {
+            let mut extra = Vec::new();
             for (file, text) in load::read_dir(dir)? {
-                merge(&mut checks, load::parse_file(&file, &text)?);
+                extra.extend(load::parse_file(&file, &text)?);
             }
+            load::reject_duplicates(&extra)?;
+            merge(&mut checks, extra);
         }
         load::validate_references(&checks)?;
         Ok(CheckSet { checks })

@@ -32,6 +32,9 @@ impl Progress for TtyProgress {
         self.0.inc(1);
         self.0.set_prefix(human_bytes(bytes));
     }
+    fn bytes(&self, bytes: u64) {
+        self.0.set_prefix(human_bytes(bytes));
+    }
     fn done(&self) {
         self.0.finish_and_clear();
     }
@@ -42,10 +45,15 @@ struct PlainProgress;
 
 impl Progress for PlainProgress {
     fn phase(&self, name: &str, total: u64) {
-        eprintln!("mayadiag: collecting {name} ({total} items)");
+        eprintln!("mayadiag: collecting {name} ({})", items(total));
     }
     fn tick(&self, _: u64) {}
     fn done(&self) {}
+}
+
+/// `1 item`, `3 items`.
+fn items(n: u64) -> String {
+    if n == 1 { "1 item".to_string() } else { format!("{n} items") }
 }
 
 /// `1.2 MiB`.
@@ -76,6 +84,23 @@ pub fn redactor_from(
         known_hostnames,
     })
     .map_err(Failure::usage)
+}
+
+/// With `--redact-hostnames`, the cluster's node names (and their hostname labels and addresses)
+/// for the redactor; a cluster whose nodes cannot be listed cannot honour the flag.
+pub async fn known_hostnames(
+    kube: &Kube,
+    args: &crate::cli::RedactArgsCommon,
+    off: bool,
+) -> Result<Vec<String>, Failure> {
+    if !args.redact_hostnames || off {
+        return Ok(Vec::new());
+    }
+    super::hostnames::of_cluster(kube).await.map_err(|e| {
+        Failure::runtime(format!(
+            "--redact-hostnames: cannot list nodes to learn their names ({e}); grant `list nodes` or drop the flag"
+        ))
+    })
 }
 
 /// A cluster connection, or the demo cluster served in-process.
@@ -119,7 +144,8 @@ pub async fn run(args: CollectArgs) -> Result<i32, Failure> {
     }
     // Ctrl-C and SIGTERM are handled by `crate::interrupt` (installed by `app::run`): it removes
     // the partial bundle and exits 130/143 in every phase.
-    let redactor = Arc::new(redactor_from(&args.redact, args.no_redact, Vec::new())?);
+    // Rule files are checked before the cluster is contacted; the node names come after.
+    redactor_from(&args.redact, args.no_redact, Vec::new())?;
     // An output that cannot be written is refused before the cluster is touched.
     let requested = args.output.as_deref().map(Destination::from_arg);
     if let Some(d) = &requested {
@@ -129,6 +155,8 @@ pub async fn run(args: CollectArgs) -> Result<i32, Failure> {
         }
     }
     let target = connect(&args.kube, args.demo, args.concurrency as usize).await?;
+    let hostnames = known_hostnames(&target.kube, &args.redact, args.no_redact).await?;
+    let redactor = Arc::new(redactor_from(&args.redact, args.no_redact, hostnames)?);
     let version = target.kube.version().await.map_err(Failure::runtime)?;
     let stamp = chrono::Utc::now().format("%Y%m%d-%H%M%S").to_string();
     let top = format!("mayadiag-{}-{stamp}", sanitize(&target.name));
@@ -146,8 +174,10 @@ pub async fn run(args: CollectArgs) -> Result<i32, Failure> {
         page_size: args.page_size as usize,
         args: std::env::args().skip(1).collect(),
         redaction_disabled_by_user: args.no_redact,
+        namespaces: args.namespaces.clone(),
+        pseudonymize_paths: args.redact.redact_hostnames && !args.no_redact,
     };
-    let progress: Box<dyn Progress> = if args.format != OutputFormat::Text {
+    let progress: Box<dyn Progress> = if !matches!(args.format, OutputFormat::Text) {
         Box::new(super::NoProgress)
     } else if std::io::stderr().is_terminal() {
         let bar = ProgressBar::new(1);
@@ -276,6 +306,11 @@ fn print_summary(
     }
     let mut report = String::new();
     match args.format {
+        OutputFormat::Markdown => {
+            // stdout is the summary to paste; where the bundle went goes beside the progress.
+            eprintln!("mayadiag: bundle: {} ({}, {files} files)", output.display(), human_bytes(size));
+            report = crate::commands::render_analysis(&analysis.analysis, args.format, None, false);
+        }
         OutputFormat::Json | OutputFormat::Yaml => {
             report = crate::commands::render_analysis(
                 &analysis.analysis,
@@ -287,12 +322,15 @@ fn print_summary(
         OutputFormat::Text => {
             use std::fmt::Write as _;
             let _ = writeln!(report, "bundle: {} ({}, {files} files)", output.display(), human_bytes(size));
+            // The analysis's counts, so this line, summary.md and `-o json` agree.
+            let counts = analysis.analysis.counts;
             let _ = writeln!(
                 report,
-                "collected: {} objects in {} namespaces, {} logs; {} values redacted",
-                c.objects,
+                "collected: {} objects and {} events in {} namespaces, {} logs; {} values redacted",
+                counts.objects,
+                counts.events,
                 c.namespaces.len(),
-                c.logs,
+                counts.logs,
                 c.redaction.total()
             );
             if !c.truncations.is_empty() {
@@ -314,4 +352,70 @@ fn print_summary(
         print!("{report}");
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Mutex;
+
+    use super::*;
+
+    /// Records every phase with its announced total and the items ticked in it.
+    #[derive(Default)]
+    struct Recorder(Mutex<Vec<(String, u64, u64)>>);
+
+    impl Progress for Recorder {
+        fn phase(&self, name: &str, total: u64) {
+            if let Ok(mut phases) = self.0.lock() {
+                phases.push((name.to_string(), total, 0));
+            }
+        }
+        fn tick(&self, _: u64) {
+            if let Ok(mut phases) = self.0.lock()
+                && let Some(last) = phases.last_mut()
+            {
+                last.2 += 1;
+            }
+        }
+        fn done(&self) {}
+    }
+
+    /// A progress bar never shows more items done than its phase announced (it showed `2/1`
+    /// because every written file counted as an item).
+    #[tokio::test]
+    async fn progress_never_ticks_past_a_phase_total() {
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let target = connect(&KubeArgs { request_timeout: Duration::from_secs(30), ..KubeArgs::default() }, true, 4)
+            .await
+            .unwrap_or_else(|f| panic!("{}", f.message));
+        let version = target.kube.version().await.unwrap_or_else(|e| panic!("{e}"));
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let sink = BundleSink::create(&dir.path().join("b.tar.gz"), "b", 0, 1).unwrap_or_else(|e| panic!("{e}"));
+        let opts = CollectOptions {
+            since: Duration::from_secs(3600 * 100_000),
+            max_log_bytes: 1 << 20,
+            max_bundle_size: u64::MAX,
+            app_logs: true,
+            concurrency: 4,
+            tails_only: None,
+            page_size: 500,
+            args: Vec::new(),
+            redaction_disabled_by_user: false,
+            namespaces: Vec::new(),
+            pseudonymize_paths: false,
+        };
+        let recorder = Recorder::default();
+        let redactor = Arc::new(Redactor::disabled());
+        let patterns = Arc::new(crate::snapshot::LogPatterns::empty());
+        collect(&target.kube, &opts, redactor, patterns, Some(&sink), &recorder, version)
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        let phases = recorder.0.into_inner().unwrap_or_default();
+        assert!(phases.iter().any(|(_, _, done)| *done > 0), "{phases:?}");
+        for (name, total, done) in &phases {
+            assert!(done <= total, "phase {name}: {done}/{total}");
+        }
+        assert_eq!(items(1), "1 item");
+        assert_eq!(items(3), "3 items");
+    }
 }

@@ -14,6 +14,7 @@
 //! recorded (in `<kind>-errors.json` and the manifest) and collection goes on.
 
 pub mod command;
+pub mod hostnames;
 pub mod logs;
 pub mod manifest;
 mod mayastor;
@@ -64,6 +65,18 @@ pub struct CollectOptions {
     pub args: Vec<String>,
     /// `--no-redact --yes` was given.
     pub redaction_disabled_by_user: bool,
+    /// `-n/--namespace`: only these namespaces (empty: every relevant one).
+    pub namespaces: Vec<String>,
+    /// `--redact-hostnames`: bundle paths and error files carry node names too (node reports,
+    /// logs of pods named after their node), so they go through the redactor's pseudonyms.
+    pub pseudonymize_paths: bool,
+}
+
+impl CollectOptions {
+    /// Whether `-n/--namespace` lets this namespace in.
+    pub fn wants_namespace(&self, ns: &str) -> bool {
+        self.namespaces.is_empty() || self.namespaces.iter().any(|n| n == ns)
+    }
 }
 
 /// The result of a collection.
@@ -107,6 +120,8 @@ pub trait Progress: Send + Sync {
     fn phase(&self, name: &str, total: u64);
     /// One item of the current phase is done; `bytes` written so far.
     fn tick(&self, bytes: u64);
+    /// A file was written (not an item of the phase); `bytes` written so far.
+    fn bytes(&self, _bytes: u64) {}
     /// Collection over.
     fn done(&self);
 }
@@ -149,14 +164,27 @@ fn reason_of(err: &ApiError, verb: &str, what: &str) -> String {
 
 impl<'a> Run<'a> {
     async fn write(&mut self, rel: String, data: Vec<u8>) -> Result<(), CollectError> {
+        let rel = self.bundle_name(rel);
         if let Some(sink) = self.sink {
             sink.add(rel, data).await?;
-            self.progress.tick(sink.written());
+            self.progress.bytes(sink.written());
         }
         Ok(())
     }
 
+    /// A path or name as the bundle shows it: with `--redact-hostnames`, node names in it become
+    /// the same pseudonyms the file contents use (`node-reports/host-3fa9c2d1.json`,
+    /// `.../etcd-host-3fa9c2d1/etcd.log`). Only pseudonyms are counted in the content's report.
+    fn bundle_name(&self, name: String) -> String {
+        if !self.opts.pseudonymize_paths {
+            return name;
+        }
+        let mut uncounted = RedactionReport::default();
+        self.redactor.redact_text(&name, "bundle paths", &mut uncounted).unwrap_or(name)
+    }
+
     fn record_error(&mut self, errors_file: &str, reason: String) {
+        let reason = self.bundle_name(reason);
         self.errors.entry(errors_file.to_string()).or_default().push(reason.clone());
         self.builder.add_gap(errors_file.to_string(), reason);
     }
@@ -397,7 +425,8 @@ pub async fn collect(
         let empty = Vec::new();
         let pvs = cluster_lists.get("persistentvolumes").unwrap_or(&empty);
         let scs = cluster_lists.get("storageclasses").unwrap_or(&empty);
-        let namespaces = relevant_namespaces(&all_pods, &all_pvcs, pvs, scs, &cr_results);
+        let mut namespaces = relevant_namespaces(&all_pods, &all_pvcs, pvs, scs, &cr_results);
+        namespaces.retain(|ns| opts.wants_namespace(ns));
         let targets = chaos_targets(&cr_results);
         let jobs = log_jobs(&all_pods, &targets, &namespaces, opts, &all_pvcs, pvs, scs);
         (namespaces, jobs)
@@ -472,7 +501,7 @@ pub async fn collect(
     let mut work: Vec<(&'static BuiltinResource, String)> = Vec::new();
     for b in &namespaced {
         let namespaces_for_kind: BTreeSet<String> = if b.plural == "events" {
-            namespaces.iter().cloned().chain(node_events_by_ns.keys().cloned()).collect()
+            namespaces.iter().cloned().chain(node_events_by_ns.keys().filter(|ns| opts.wants_namespace(ns)).cloned()).collect()
         } else {
             namespaces.iter().cloned().collect()
         };
@@ -570,7 +599,7 @@ pub async fn collect(
                 if cr.group == AGENT_GROUP && cr.kind == "NodeReport" {
                     for mut report in items {
                         let name = meta_str(&report, "name").to_string();
-                        let rel = format!("node-reports/{name}.json");
+                        let rel = run.bundle_name(format!("node-reports/{name}.json"));
                         let mut file_report = RedactionReport::default();
                         crate::snapshot::strip_noise(&mut report);
                         if let Err(e) = run.redactor.redact_object(&mut report, &rel, &mut file_report) {
@@ -588,7 +617,7 @@ pub async fn collect(
                     for item in items {
                         by_ns.entry(meta_str(&item, "namespace").to_string()).or_default().push(item);
                     }
-                    for (ns, items) in by_ns {
+                    for (ns, items) in by_ns.into_iter().filter(|(ns, _)| ns.is_empty() || opts.wants_namespace(ns)) {
                         let rel = layout::custom_path(&id, if cr.namespaced { Some(&ns) } else { None });
                         run.emit_list(rel, &id, None, items).await?;
                     }
@@ -943,7 +972,8 @@ async fn collect_logs(run: &mut Run<'_>, jobs: Vec<LogJob>) -> Result<(), Collec
     while let Some(result) = stream.next().await {
         let job = &jobs[index];
         index += 1;
-        let rel = format!("cluster-resources/{}", job.key.bundle_path());
+        // As the bundle names it: skips and truncations in the manifest must not leak node names.
+        let rel = run.bundle_name(format!("cluster-resources/{}", job.key.bundle_path()));
         let fetched: Option<Result<FetchedLog, ApiError>> = result.ok().flatten();
         let written = run.sink.map_or(0, |s| s.written());
         match fetched {
@@ -998,7 +1028,9 @@ async fn collect_logs(run: &mut Run<'_>, jobs: Vec<LogJob>) -> Result<(), Collec
                 ok += 1;
                 run.logs += 1;
                 run.report.merge(log.report);
-                run.builder.add_log_text(log.key, &log.data, &run.patterns);
+                let mut key = log.key;
+                key.pod = run.bundle_name(key.pod);
+                run.builder.add_log_text(key, &log.data, &run.patterns);
                 run.write(rel, log.data).await?;
             }
         }

@@ -70,34 +70,48 @@ fn truncate_chars(text: &str, max: usize) -> String {
     }
 }
 
-/// "Sev N: <top finding>" or the no-problem subject.
+/// "Sev N: <top finding's title> on <object>" or the no-problem subject. The title is what a
+/// person recognises in a ticket list; the message (with evidence) is in the body.
 pub fn subject(info: &BundleInfo) -> String {
     let sev = info.sev();
     match info.problem_findings().first() {
         Some(top) => {
-            let text = top
-                .message
-                .clone()
-                .filter(|m| !m.trim().is_empty())
-                .or(top.title.clone())
-                .or(top.check.clone())
+            let text = [&top.title, &top.message, &top.check]
+                .into_iter()
+                .flatten()
+                .find(|t| !t.trim().is_empty())
+                .cloned()
                 .unwrap_or_else(|| "problem found".into());
+            let object = top.object.as_ref().and_then(|o| {
+                let name = o.name.as_deref().filter(|n| !n.is_empty())?;
+                let kind = o.kind.as_deref().unwrap_or("");
+                Some(match o.namespace.as_deref().filter(|ns| !ns.is_empty()) {
+                    Some(ns) => format!("{kind} {ns}/{name}"),
+                    None => format!("{kind} {name}"),
+                })
+            });
+            let text = match object {
+                Some(object) if top.title.as_ref().is_some_and(|t| !t.trim().is_empty()) => {
+                    format!("{text} on {}", object.trim())
+                }
+                _ => text,
+            };
             truncate_chars(&format!("Sev {sev}: {text}"), SUBJECT_MAX_CHARS)
         }
         None => format!("Sev {sev}: mayadiag diagnostics bundle (no problem found)"),
     }
 }
 
-/// Tags: `mayadiag`, `sev-N`, and the engines seen (lowercase, tag-safe).
+/// Tags: `mayadiag`, `sev-N`, and the engines installed in the cluster (lowercase, tag-safe);
+/// engines the analysis found no trace of are not tagged.
 pub fn tags(info: &BundleInfo) -> Vec<String> {
     let mut tags = vec!["mayadiag".to_string(), format!("sev-{}", info.sev())];
     if let Some(analysis) = &info.analysis {
-        let problems = info.problem_findings();
         let engines = analysis
             .engines
             .iter()
-            .filter_map(|e| e.engine.clone())
-            .chain(problems.iter().filter_map(|f| f.engine.clone()));
+            .filter(|e| e.state.as_deref().is_some_and(|s| s != "not-installed"))
+            .filter_map(|e| e.engine.clone());
         for engine in engines {
             let tag: String = engine
                 .to_lowercase()
@@ -167,7 +181,10 @@ pub fn comment_body(info: &BundleInfo, config: &DeskConfig, parts: &[PartPlan]) 
     }
     body.push_str("\n\n---\nDiagnostics bundle attached");
     body.push_str(&format!(" ({}, {} bytes).\n", info.file_name, info.size));
-    body.push_str(&upload::reassembly_note(&info.file_name, parts, &info.sha256));
+    // The marker line carries the bundle's sha256; the reassembly note's own copy of it is left
+    // out so the hash appears once (part hashes stay: they are different numbers).
+    let whole_file_line = format!("sha256 of {}: {}\n", info.file_name, info.sha256);
+    body.push_str(&upload::reassembly_note(&info.file_name, parts, &info.sha256).replace(&whole_file_line, ""));
     body.push_str(&marker(&info.sha256));
     body.push('\n');
     body
@@ -213,7 +230,12 @@ mod tests {
     fn info_with(findings: Vec<Finding>, level: Option<u8>) -> BundleInfo {
         let mut analysis = Analysis { findings, ..Analysis::default() };
         analysis.severity.level = level;
-        analysis.engines = vec![EngineInfo { engine: Some("cStor".into()), ..EngineInfo::default() }];
+        let engine = |id: &str, state: &str| EngineInfo {
+            engine: Some(id.into()),
+            state: Some(state.into()),
+            ..EngineInfo::default()
+        };
+        analysis.engines = vec![engine("cStor", "degraded"), engine("jiva", "not-installed"), engine("lvm", "healthy")];
         BundleInfo {
             path: "/nonexistent/b.tar.gz".into(),
             file_name: "b.tar.gz".into(),
@@ -234,7 +256,15 @@ mod tests {
     fn subject_from_top_finding_and_truncated() {
         let info =
             info_with(vec![finding("warn", 2, "slow"), finding("fail", 1, "cStor volume pvc-1 offline")], Some(1));
-        assert_eq!(subject(&info), "Sev 1: cStor volume pvc-1 offline");
+        assert_eq!(subject(&info), "Sev 1: cStor volume pvc-1 offline", "no title: the message");
+        let mut titled = finding("fail", 0, "Pod openebs/io-1: container io-engine is crash-looping (7 restarts)");
+        titled.title = Some("OpenEBS pod crash-looping".into());
+        titled.object = Some(crate::desk::bundle_info::ObjectRef {
+            kind: Some("Pod".into()),
+            namespace: Some("openebs".into()),
+            name: Some("io-1".into()),
+        });
+        assert_eq!(subject(&info_with(vec![titled], Some(0))), "Sev 0: OpenEBS pod crash-looping on Pod openebs/io-1");
         let long = info_with(vec![finding("fail", 0, &"x".repeat(400))], Some(0));
         assert!(subject(&long).chars().count() <= SUBJECT_MAX_CHARS + 1);
         let none = info_with(vec![finding("pass", 0, "fine")], None);
@@ -244,10 +274,29 @@ mod tests {
     #[test]
     fn tags_and_keys() {
         let info = info_with(vec![finding("fail", 1, "x")], Some(1));
-        assert_eq!(tags(&info), vec!["mayadiag", "sev-1", "cstor"]);
+        assert_eq!(tags(&info), vec!["mayadiag", "sev-1", "cstor", "lvm"], "jiva is not installed");
         let key = idempotency_key(&info.sha256, 0);
         assert_eq!(key, external_id(&info.sha256));
         assert!(key.starts_with("mayadiag-0123") && key.len() < 255);
         assert_ne!(idempotency_key(&info.sha256, 1), key);
+    }
+
+    #[test]
+    fn the_bundle_hash_appears_once_in_the_body() {
+        let info = info_with(vec![finding("fail", 1, "x")], Some(1));
+        let config = DeskConfig::resolve(
+            &crate::desk::args::DeskArgs { desk_url: Some("https://acme.zendesk.com".into()), ..Default::default() },
+            &|_| None,
+            true,
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        for parts in [1, 3] {
+            let plans: Vec<PartPlan> = (0..parts)
+                .map(|i| PartPlan { name: format!("b.tar.gz.part-{i}"), offset: 0, size: 1, sha256: format!("part{i}") })
+                .collect();
+            let body = comment_body(&info, &config, &plans);
+            assert_eq!(body.matches(&info.sha256).count(), 1, "{body}");
+            assert!(body.ends_with(&format!("{}\n", marker(&info.sha256))), "{body}");
+        }
     }
 }

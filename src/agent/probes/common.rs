@@ -1,4 +1,4 @@
-//! Probes common to all CSI engines (domain.md §3.1): kubelet root dir present (C1), kubelet dir on
+//! Probes common to all CSI engines (docs/node-probes.md): kubelet root dir present (C1), kubelet dir on
 //! a shared mount so `mountPropagation: Bidirectional` works (C3), kernel version (C6), and no recent
 //! kernel crashes (FM25, in `kernel_log`).
 

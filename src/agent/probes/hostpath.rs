@@ -1,4 +1,4 @@
-//! LocalPV hostpath probes (domain.md §3.2): BasePath valid and present (H1), free space and free
+//! LocalPV hostpath probes (docs/node-probes.md): BasePath valid and present (H1), free space and free
 //! inodes on the filesystem holding it (H2), measured with statvfs.
 
 use super::{Family, Probe, ProbeContext};

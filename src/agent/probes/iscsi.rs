@@ -1,4 +1,4 @@
-//! cStor and Jiva (iSCSI) probes (domain.md §3.6): open-iscsi installed (I1), `iscsid` running
+//! cStor and Jiva (iSCSI) probes (docs/node-probes.md): open-iscsi installed (I1), `iscsid` running
 //! (I2), initiator name configured (I3), `iscsi_tcp` loaded (I4), multipath not claiming iSCSI
 //! disks (I5).
 

@@ -1,5 +1,5 @@
-//! Kernel crashes (domain.md FM25): crash dumps under `/var/crash` (kdump directories, apport's
-//! `linux-image-*.crash`) and panic / oops / NVMe timeout lines in the tail of the kernel log
+//! Kernel crashes (docs/node-probes.md, FM25): crash dumps under `/var/crash` (kdump directories,
+//! apport's `linux-image-*.crash`) and panic / oops / NVMe timeout lines in the tail of the kernel log
 //! (`/var/log/kern.log`, or `/var/log/messages` on RHEL-like hosts).
 //!
 //! The journal is binary and `/dev/kmsg` needs CAP_SYSLOG, so only these plain files are read.

@@ -1,4 +1,4 @@
-//! Litmus probe (domain.md §3.8, T1): the container runtime socket that chaos experiments use
+//! Litmus probe (docs/node-probes.md, T1): the container runtime socket that chaos experiments use
 //! (`SOCKET_PATH`) exists on the node and matches the runtime the Node reports.
 
 use std::os::unix::fs::FileTypeExt;

@@ -1,4 +1,4 @@
-//! LocalPV LVM probes (domain.md §3.3): lvm2 userland (L1), `dm_snapshot` and `dm_thin_pool`
+//! LocalPV LVM probes (docs/node-probes.md): lvm2 userland (L1), `dm_snapshot` and `dm_thin_pool`
 //! modules (L2), volume groups present (L3, from `/etc/lvm/backup`).
 
 use super::{Family, Probe, ProbeContext, first_present, module_loaded};

@@ -1,4 +1,4 @@
-//! Mayastor / Replicated PV probes (domain.md §3.5): 2 MiB hugepages on the host and advertised by
+//! Mayastor / Replicated PV probes (docs/node-probes.md): 2 MiB hugepages on the host and advertised by
 //! the Node (M4), `nvme_tcp` (M2), `nvme_core` multipath (M3), SSE4.2 (M1), kernel ≥ 5.13 (C6).
 
 use super::common::check_kernel;

@@ -145,8 +145,9 @@ pub fn run_families(ctx: &ProbeContext, families: &BTreeSet<Family>) -> Vec<Prob
 ///
 /// `common` always; then engines from CSINode drivers, the `openebs.io/engine=mayastor` label and
 /// the pods scheduled here (when API facts are known), plus what the host itself shows (ZFS module
-/// loaded, io-engine / iscsid processes, hostpath BasePath present). Without API facts and with
-/// nothing detected on the host, every family runs: that is the "debug a node by hand" case.
+/// loaded, io-engine / iscsid processes, hostpath BasePath present). A family with no sign of its
+/// engine is skipped ([`skipped_families`]), not run to fail: a node without ZFS is not a failed
+/// ZFS prerequisite. `--probes all` runs everything (the "debug a node by hand" case).
 pub fn select_families(ctx: &ProbeContext) -> BTreeSet<Family> {
     let mut families = BTreeSet::from([Family::Common]);
     if let Some(node) = &ctx.node {
@@ -163,10 +164,12 @@ pub fn select_families(ctx: &ProbeContext) -> BTreeSet<Family> {
         families.extend(node.pod_engines.iter().filter_map(|e| Family::for_engine(*e)));
     }
     families.extend(detect_on_host(ctx));
-    if ctx.node.is_none() && families.len() == 1 {
-        return Family::ALL.into_iter().collect();
-    }
     families
+}
+
+/// The families `selected` leaves out, in `Family::ALL` order.
+pub fn skipped_families(selected: &BTreeSet<Family>) -> Vec<Family> {
+    Family::ALL.into_iter().filter(|f| !selected.contains(f)).collect()
 }
 
 /// Families evidenced by the host alone.
@@ -454,6 +457,8 @@ mod tests {
         let selected: Vec<Family> = select_families(&ctx).into_iter().collect();
         assert_eq!(selected, vec![Family::Common, Family::Zfs, Family::Mayastor, Family::Iscsi]);
         let bare = ProbeContext { node: None, ..ctx };
-        assert_eq!(select_families(&bare).len(), Family::ALL.len());
+        let selected = select_families(&bare);
+        assert_eq!(selected, BTreeSet::from([Family::Common]), "nothing seen: only the common probes");
+        assert_eq!(skipped_families(&selected).len(), Family::ALL.len() - 1);
     }
 }

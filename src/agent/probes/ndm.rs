@@ -1,4 +1,4 @@
-//! Node Disk Manager probes (domain.md §3.7, N1): `/run/udev` present (udevd running) and
+//! Node Disk Manager probes (docs/node-probes.md, N1): `/run/udev` present (udevd running) and
 //! `/proc/1/mounts` readable with a root mount (the OS-disk filter needs it).
 
 use super::{Family, Probe, ProbeContext};

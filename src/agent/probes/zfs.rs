@@ -1,4 +1,4 @@
-//! LocalPV ZFS probes (domain.md §3.4): zfs userland binary (Z1), kernel module loaded and its
+//! LocalPV ZFS probes (docs/node-probes.md): zfs userland binary (Z1), kernel module loaded and its
 //! version equal to the userland package version (Z2), imported pools ONLINE (Z3).
 //!
 //! Nothing is executed: the module version comes from `/sys/module/zfs/version`, the userland
