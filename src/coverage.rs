@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use crate::checks::CheckSet;
-use crate::checks::model::{Analyzer, CapacitySource};
+use crate::checks::model::{Analyzer, CapacitySource, InventorySource};
 use crate::inventory::{AGENT_GROUP, is_relevant_crd_group};
 use crate::resources::{BUILTINS, builtin_by_bundle_name};
 use crate::snapshot::CollectionGap;
@@ -203,6 +203,11 @@ pub fn inputs(analyzer: &Analyzer) -> Vec<String> {
             "endpoints",
         ],
         Analyzer::NodeReport(_) => return vec![format!("nodereports.{AGENT_GROUP}")],
+        Analyzer::Chaos(_) => &["pods", "chaosengines.litmuschaos.io", "chaosresults.litmuschaos.io"],
+        Analyzer::VolumeInventory(p) => match p.source {
+            InventorySource::LvmLv => &["lvmvolumes.local.openebs.io", "lvmnodes.local.openebs.io"],
+            InventorySource::ZfsDataset => &["zfsvolumes.zfs.openebs.io", "zfsnodes.zfs.openebs.io"],
+        },
     };
     ids.iter().map(|s| s.to_string()).collect()
 }

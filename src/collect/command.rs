@@ -390,7 +390,8 @@ mod tests {
             .unwrap_or_else(|f| panic!("{}", f.message));
         let version = target.kube.version().await.unwrap_or_else(|e| panic!("{e}"));
         let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
-        let sink = BundleSink::create(&dir.path().join("b.tar.gz"), "b", 0, 1).unwrap_or_else(|e| panic!("{e}"));
+        let destination = Destination::File(dir.path().join("b.tar.gz"));
+        let sink = BundleSink::create(&destination, false, "b", 0, 1).unwrap_or_else(|e| panic!("{e}"));
         let opts = CollectOptions {
             since: Duration::from_secs(3600 * 100_000),
             max_log_bytes: 1 << 20,
@@ -398,6 +399,7 @@ mod tests {
             app_logs: true,
             concurrency: 4,
             tails_only: None,
+            logs: true,
             page_size: 500,
             args: Vec::new(),
             redaction_disabled_by_user: false,

@@ -1,4 +1,4 @@
-//! The severity rubric (domain.md §4.0, docs/severity.md) as rules over classes of evidence, not
+//! The severity rubric (docs/severity.md) as rules over classes of evidence, not
 //! lists of cases: a finding starts from its check's `rubric:` row (or a row derived from its Sev
 //! and kind when the check has none), and the context of its incident refines it.
 
