@@ -306,6 +306,9 @@ impl Coverage {
             Verdict::Unknown => {
                 out.push("Verdict unknown: core inputs could not be read, so no all-clear can be given.".to_string())
             }
+            Verdict::Partial if self.not_evaluated.is_empty() => {
+                out.push("Partial coverage: some data could not be read; the checks ran on the rest.".to_string())
+            }
             Verdict::Partial => out.push(format!(
                 "Partial coverage: {} check(s) not evaluated because their inputs could not be read.",
                 self.not_evaluated.len()

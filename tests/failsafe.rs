@@ -313,6 +313,24 @@ fn full_disk_removes_the_partial_file_and_says_so() {
     let left: Vec<_> = std::fs::read_dir(&mnt).unwrap().flatten().map(|e| e.path()).collect();
     assert!(left.is_empty(), "{left:?}");
 
+    // The disk fills in the middle of the collection (a 3 MB log, more than the write buffer):
+    // the writer thread's error is reported, and it is true.
+    let cluster = tmp.path().join("cluster");
+    copy_dir(&fixture("healthy-4x"), &cluster);
+    let log = cluster.join("cluster-resources/pods/logs/openebs/openebs-io-engine-0/io-engine.log");
+    let mut big = std::fs::read_to_string(&log).unwrap();
+    for i in 0..40_000 {
+        big.push_str(&format!("2026-11-30T12:00:00Z INFO io-engine: filler line {i} to fill the disk\n"));
+    }
+    std::fs::write(&log, big).unwrap();
+    let served = Served::start(&cluster, &[]);
+    let o = served.collect(&out, &["--compression-level", "0", "--since", "100000h"]);
+    let stderr = texts(&o).1;
+    assert_eq!(o.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("No space left on device") && stderr.contains("the partial file was removed"), "{stderr}");
+    let left: Vec<_> = std::fs::read_dir(&mnt).unwrap().flatten().map(|e| e.path()).collect();
+    assert!(left.is_empty(), "{left:?}");
+
     let input = tmp.path().join("in.txt");
     std::fs::write(&input, "line password=x\n".repeat(10_000)).unwrap();
     let o = run(&["redact", input.to_str().unwrap(), "-o", mnt.join("r.txt").to_str().unwrap()]);

@@ -251,14 +251,16 @@ impl PartialFile {
 
 impl Write for PartialFile {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        // Through the File: NamedTempFile's own Write adds the path to every error, which the
+        // messages name already.
         match &mut self.temp {
-            Some(t) => t.write(buf),
+            Some(t) => t.as_file_mut().write(buf),
             None => Err(io::Error::other("the partial file was removed")),
         }
     }
     fn flush(&mut self) -> io::Result<()> {
         match &mut self.temp {
-            Some(t) => t.flush(),
+            Some(t) => t.as_file_mut().flush(),
             None => Ok(()),
         }
     }
