@@ -501,7 +501,7 @@ pub async fn collect(
     let mut work: Vec<(&'static BuiltinResource, String)> = Vec::new();
     for b in &namespaced {
         let namespaces_for_kind: BTreeSet<String> = if b.plural == "events" {
-            namespaces.iter().cloned().chain(node_events_by_ns.keys().filter(|ns| opts.wants_namespace(ns)).cloned()).collect()
+            namespaces.iter().cloned().chain(node_events_by_ns.keys().cloned()).collect()
         } else {
             namespaces.iter().cloned().collect()
         };
