@@ -98,9 +98,6 @@ enum Form {
     Tar(String),
 }
 
-/// What [`visit_bundle`] calls for every file: `(relative path, bytes)`.
-type Visitor<'a> = dyn FnMut(&str, Vec<u8>) -> Result<(), BundleError> + 'a;
-
 fn corrupt(path: &Path, reason: impl Into<String>) -> BundleError {
     BundleError::Corrupt { path: path.to_path_buf(), reason: reason.into() }
 }
