@@ -187,7 +187,11 @@ fn incident(
     let mut rows: Vec<Row> = fs.iter().map(|f| finding_row(f)).collect();
     let layers: Vec<u8> = fs.iter().map(|f| layer(g, f)).collect();
     let root_at = (0..fs.len())
-        .min_by_key(|&i| (layers[i], is_symptom(&fs[i].check), rows[i], fs[i].sev, canon(fs[i])))
+        // A failure before a warning (a node under pressure is not the cause of a crash on it
+        // just because it is deeper), then the deepest element, a cause before a symptom.
+        .min_by_key(|&i| {
+            (fs[i].status != Status::Fail, layers[i], is_symptom(&fs[i].check), rows[i], fs[i].sev, canon(fs[i]))
+        })
         .unwrap_or(0);
     let root = fs[root_at];
     let group_keys: BTreeSet<&Key> = members.iter().flat_map(|i| keys[i].iter()).collect();
