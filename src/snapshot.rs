@@ -268,7 +268,7 @@ fn quote_line(line: &[u8]) -> String {
 /// Error-level lines kept per log: the last ones, enough to say why a container died.
 pub const ERROR_TAIL_LINES: usize = 3;
 /// Only the end of a log is searched for them (a crash's reason is at the end).
-const ERROR_TAIL_WINDOW: usize = 64 * 1024;
+const ERROR_TAIL_WINDOW: usize = 32 * 1024;
 
 /// A line that logs at error level or worse, in the formats OpenEBS, Litmus and common
 /// applications use: `ERROR`/`FATAL` words, logrus/zap `level=error`/`"level":"fatal"`, klog
@@ -288,15 +288,22 @@ pub fn error_tail(text: &[u8]) -> Vec<String> {
     if start > 0 {
         start = text[start..].iter().position(|&b| b == b'\n').map_or(text.len(), |i| start + i + 1);
     }
-    let mut lines: Vec<String> = text[start..]
-        .split(|&b| b == b'\n')
-        .rev()
-        .filter(|l| re.is_match(l))
-        .take(ERROR_TAIL_LINES)
-        .map(quote_line)
-        .collect();
-    lines.reverse();
-    lines
+    // One pass of the automaton over the window (much faster than a match per line); the line
+    // of each match is found around it, and only the last few kept.
+    let window = &text[start..];
+    let mut last: std::collections::VecDeque<(usize, usize)> = std::collections::VecDeque::new();
+    let mut pos = 0;
+    while pos < window.len() {
+        let Some(m) = re.find_at(window, pos) else { break };
+        let from = window[..m.start()].iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
+        let to = window[m.start()..].iter().position(|&b| b == b'\n').map_or(window.len(), |i| m.start() + i);
+        if last.len() == ERROR_TAIL_LINES {
+            last.pop_front();
+        }
+        last.push_back((from, to));
+        pos = to + 1;
+    }
+    last.into_iter().map(|(from, to)| quote_line(&window[from..to])).collect()
 }
 
 /// A resource that could not be collected, as recorded in the bundle.

@@ -278,3 +278,24 @@ fn zfs_dataset_missing_for_a_ready_volume_is_0a() {
     let fm08 = fixture("fm08-zfs-dataset-missing");
     assert!(!fm08.findings.iter().any(|f| f.check == "zfs-dataset-lost"), "a Pending volume never had data");
 }
+
+/// A crash-looping OpenEBS pod quotes its previous log; the DaemonSet it leaves short names the
+/// node of its unready pod.
+#[test]
+fn crash_loop_quotes_its_previous_log_and_the_workload_names_the_node() {
+    let a = fixture("fm18-mayastor-hugepages");
+    let f = finding(&a, "openebs-pod-crashloop", "Pod openebs/openebs-io-engine-1", 0, "0c", Some("node-2"));
+    quotes(
+        f,
+        "container io-engine, previous log: «[2026-11-30T12:02:00Z ERROR io_engine] insufficient free pages available",
+    );
+    let ds = finding(
+        &a,
+        "openebs-datapath-workload-not-ready",
+        "DaemonSet openebs/openebs-io-engine",
+        1,
+        "1",
+        Some("node-2"),
+    );
+    quotes(ds, "not ready: pod openebs/openebs-io-engine-1 on node node-2");
+}

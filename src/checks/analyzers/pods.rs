@@ -316,9 +316,37 @@ pub fn workload_ready(p: &WorkloadReady, ctx: &Ctx<'_>) -> Vec<Hit> {
             {
                 evidence.push(quote_event(e));
             }
+            // The pods behind the shortfall, and their node when they share one.
+            let template = path(wl, "spec.template.metadata.labels").and_then(FrozenValue::as_object);
+            let unready: Vec<&PodInfo<'_>> = ctx
+                .pods
+                .iter()
+                .filter(|p| p.ns == str_at(wl, "metadata.namespace") && str_at(p.obj, "status.phase") != "Succeeded")
+                .filter(|p| {
+                    template.is_some_and(|t| {
+                        !t.is_empty()
+                            && t.iter().all(|(k, v)| {
+                                p.obj.get("metadata").and_then(|m| m.get("labels")).and_then(|l| l.get(k)) == Some(v)
+                            })
+                    })
+                })
+                .filter(|p| {
+                    path(p.obj, "status.containerStatuses").and_then(FrozenValue::as_array).is_none_or(|cs| {
+                        cs.iter().any(|c| !c.get("ready").and_then(FrozenValue::as_bool).unwrap_or(false))
+                    })
+                })
+                .collect();
+            for p in unready.iter().take(3) {
+                let on = if p.node.is_empty() { "not scheduled".to_string() } else { format!("on node {}", p.node) };
+                evidence.push(format!("not ready: pod {}/{} {on}", p.ns, p.name));
+            }
             let mut hit = Hit::new(status, obj_ref(kind, wl), detail);
             hit.engine = comp.map(|c| c.engine);
             hit.evidence = evidence;
+            let nodes: std::collections::BTreeSet<&str> = unready.iter().map(|p| p.node).collect();
+            if nodes.len() == 1 {
+                hit.node = nodes.into_iter().next().filter(|n| !n.is_empty()).map(str::to_string);
+            }
             hits.push(hit);
         }
     }
