@@ -339,8 +339,12 @@ fn incident(
         for e in own {
             let e = clip(&e, MAX_LINE);
             // The same log line quoted by two checks (a pattern hit and a crash's previous log) once.
-            let quoted = |l: &str| l.split_once('«').and_then(|(_, q)| q.split_once('»')).map(|(q, _)| q.to_string());
-            let dup = quoted(&e).is_some_and(|q| evidence.iter().any(|x| quoted(x).as_deref() == Some(q.as_str())));
+            let quoted = |l: &str| {
+                let q = l.split_once('«').map(|(_, q)| q).unwrap_or("");
+                q.split_once('»').map_or(q, |(q, _)| q).trim_end_matches('…').to_string()
+            };
+            let same = |a: &str, b: &str| !a.is_empty() && !b.is_empty() && (a.starts_with(b) || b.starts_with(a));
+            let dup = evidence.iter().any(|x| same(&quoted(x), &quoted(&e)));
             if !dup && !evidence.contains(&e) {
                 evidence.push(e);
             }
