@@ -283,12 +283,18 @@ fn incident(
         }
     }
     pods.sort_by(|a, b| (&a.namespace, &a.name).cmp(&(&b.namespace, &b.name)));
+    let chain_pods: HashSet<(&str, &str)> = fs
+        .iter()
+        .filter(|f| f.object.kind == "Pod")
+        .map(|f| (f.object.namespace.as_str(), f.object.name.as_str()))
+        .collect();
     let mut impact: Vec<Impact> = Vec::new();
+    // (workload, pvc, verdict) → position in `impact`: pods of one workload share one entry.
+    let mut impact_at: HashMap<(String, Option<String>, Verdict), usize> = HashMap::new();
     let mut target_degraded = false;
     let mut verdict_of: HashMap<(String, String), Verdict> = HashMap::new();
     for p in pods {
-        let in_chain =
-            fs.iter().any(|f| f.object.kind == "Pod" && f.object.namespace == p.namespace && f.object.name == p.name);
+        let in_chain = chain_pods.contains(&(p.namespace.as_str(), p.name.as_str()));
         let st = pod_state(p.obj);
         if !st.unhealthy && !in_chain {
             continue;
@@ -302,12 +308,13 @@ fn incident(
         }
         let imp = judge(g, p, fault.as_deref(), chaos.and(chaos_name.as_deref()));
         verdict_of.insert((p.namespace.clone(), p.name.clone()), imp.verdict);
-        if let Some(existing) =
-            impact.iter_mut().find(|i| i.workload == imp.workload && i.pvc == imp.pvc && i.verdict == imp.verdict)
-        {
-            existing.facts.extend(imp.facts.into_iter().filter(|f| f.starts_with("pod ")));
-        } else {
-            impact.push(imp);
+        let key = (imp.workload.clone(), imp.pvc.clone(), imp.verdict);
+        match impact_at.get(&key) {
+            Some(&at) => impact[at].facts.extend(imp.facts.into_iter().filter(|f| f.starts_with("pod "))),
+            None => {
+                impact_at.insert(key, impact.len());
+                impact.push(imp);
+            }
         }
     }
 
