@@ -143,8 +143,9 @@ fn fm06_csi_no_topology() {
     has(&a, "csi-driver-unregistered", "CSIDriver local.csi.openebs.io", 2);
     has(&a, "csi-node-missing-driver", "Node node-1", 2);
     overall(&a, 2);
-    // One root cause: the LVM node plugin is registered nowhere; every finding is its chain.
-    let inc = incident(&a, "csi-node-missing-driver", "Node node-1", Some("node-1"), "2", 2);
+    // One root cause: the LVM CSI driver is registered on no node (cluster-wide, so no node);
+    // the nodes lacking it and the PVC without topology are its chain.
+    let inc = incident(&a, "csi-driver-unregistered", "CSIDriver local.csi.openebs.io", None, "2", 2);
     assert_eq!(inc.chain.len(), 5, "{inc:#?}");
     assert_eq!(a.incidents.len(), 1);
 }
@@ -217,7 +218,15 @@ fn fm13_cstor_node_replaced() {
     assert!(ev[0].contains("didn't match Pod's node affinity/selector"));
     has(&a, "cstor-cspc-unhealthy-instances", "CStorPoolCluster openebs/cstor-disk-pool", 1);
     overall(&a, 1);
-    let inc = incident(&a, "cstor-pool-pod-pending", "Pod openebs/cstor-disk-pool-chjg-6d7d9477c9-gc4l1", None, "1", 1);
+    // Not scheduled: the node named is the one its pool instance is pinned to (the replaced one).
+    let inc = incident(
+        &a,
+        "cstor-pool-pod-pending",
+        "Pod openebs/cstor-disk-pool-chjg-6d7d9477c9-gc4l1",
+        Some("old-node-2"),
+        "1",
+        1,
+    );
     assert!(inc.chain.iter().any(|c| c.check == "cstor-cspc-unhealthy-instances"));
     assert_eq!(a.incidents.len(), 1);
 }

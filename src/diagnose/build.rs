@@ -187,7 +187,11 @@ fn incident(
     let mut rows: Vec<Row> = fs.iter().map(|f| finding_row(f)).collect();
     let layers: Vec<u8> = fs.iter().map(|f| layer(g, f)).collect();
     let root_at = (0..fs.len())
-        .min_by_key(|&i| (layers[i], is_symptom(&fs[i].check), rows[i], fs[i].sev, canon(fs[i])))
+        // A failure before a warning (a node under pressure is not the cause of a crash on it
+        // just because it is deeper), then the deepest element, a cause before a symptom.
+        .min_by_key(|&i| {
+            (fs[i].status != Status::Fail, layers[i], is_symptom(&fs[i].check), rows[i], fs[i].sev, canon(fs[i]))
+        })
         .unwrap_or(0);
     let root = fs[root_at];
     let group_keys: BTreeSet<&Key> = members.iter().flat_map(|i| keys[i].iter()).collect();
@@ -279,12 +283,18 @@ fn incident(
         }
     }
     pods.sort_by(|a, b| (&a.namespace, &a.name).cmp(&(&b.namespace, &b.name)));
+    let chain_pods: HashSet<(&str, &str)> = fs
+        .iter()
+        .filter(|f| f.object.kind == "Pod")
+        .map(|f| (f.object.namespace.as_str(), f.object.name.as_str()))
+        .collect();
     let mut impact: Vec<Impact> = Vec::new();
+    // (workload, pvc, verdict) → position in `impact`: pods of one workload share one entry.
+    let mut impact_at: HashMap<(String, Option<String>, Verdict), usize> = HashMap::new();
     let mut target_degraded = false;
     let mut verdict_of: HashMap<(String, String), Verdict> = HashMap::new();
     for p in pods {
-        let in_chain =
-            fs.iter().any(|f| f.object.kind == "Pod" && f.object.namespace == p.namespace && f.object.name == p.name);
+        let in_chain = chain_pods.contains(&(p.namespace.as_str(), p.name.as_str()));
         let st = pod_state(p.obj);
         if !st.unhealthy && !in_chain {
             continue;
@@ -298,12 +308,13 @@ fn incident(
         }
         let imp = judge(g, p, fault.as_deref(), chaos.and(chaos_name.as_deref()));
         verdict_of.insert((p.namespace.clone(), p.name.clone()), imp.verdict);
-        if let Some(existing) =
-            impact.iter_mut().find(|i| i.workload == imp.workload && i.pvc == imp.pvc && i.verdict == imp.verdict)
-        {
-            existing.facts.extend(imp.facts.into_iter().filter(|f| f.starts_with("pod ")));
-        } else {
-            impact.push(imp);
+        let key = (imp.workload.clone(), imp.pvc.clone(), imp.verdict);
+        match impact_at.get(&key) {
+            Some(&at) => impact[at].facts.extend(imp.facts.into_iter().filter(|f| f.starts_with("pod "))),
+            None => {
+                impact_at.insert(key, impact.len());
+                impact.push(imp);
+            }
         }
     }
 
@@ -335,8 +346,12 @@ fn incident(
         for e in own {
             let e = clip(&e, MAX_LINE);
             // The same log line quoted by two checks (a pattern hit and a crash's previous log) once.
-            let quoted = |l: &str| l.split_once('«').and_then(|(_, q)| q.split_once('»')).map(|(q, _)| q.to_string());
-            let dup = quoted(&e).is_some_and(|q| evidence.iter().any(|x| quoted(x).as_deref() == Some(q.as_str())));
+            let quoted = |l: &str| {
+                let q = l.split_once('«').map(|(_, q)| q).unwrap_or("");
+                q.split_once('»').map_or(q, |(q, _)| q).trim_end_matches('…').to_string()
+            };
+            let same = |a: &str, b: &str| !a.is_empty() && !b.is_empty() && (a.starts_with(b) || b.starts_with(a));
+            let dup = evidence.iter().any(|x| same(&quoted(x), &quoted(&e)));
             if !dup && !evidence.contains(&e) {
                 evidence.push(e);
             }

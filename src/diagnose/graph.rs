@@ -610,7 +610,19 @@ impl<'a> Graph<'a> {
         let o = &f.object;
         match o.kind.as_str() {
             "Node" | "IoEngineNode" | "LVMNode" | "ZFSNode" | "NodeReport" | "CSINode" => Some(o.name.clone()),
-            "Pod" => self.pod(&o.namespace, &o.name).and_then(|p| p.node.clone()),
+            // A pod not scheduled yet: the node it is pinned to (hostname selector, its pool's node).
+            "Pod" => self.pod(&o.namespace, &o.name).and_then(|p| {
+                p.node.clone().or_else(|| {
+                    let selector = path(p.obj, "spec.nodeSelector")
+                        .and_then(|m| m.get("kubernetes.io/hostname"))
+                        .and_then(FrozenValue::as_str)
+                        .unwrap_or("");
+                    let pool = label(p.obj, "openebs.io/cstor-pool-instance")
+                        .or_else(|| label(p.obj, "cstorpoolinstance.openebs.io/name"))
+                        .and_then(|pool| self.pool_node.get(pool).cloned());
+                    some(selector).or(pool)
+                })
+            }),
             "DiskPool" | "Pool" | "CStorPoolInstance" => self.pool_node.get(&o.name).cloned(),
             "Deployment" if self.pool_node.contains_key(&o.name) => self.pool_node.get(&o.name).cloned(),
             "PersistentVolume" => self.pvs.get(&o.name).and_then(|pv| pinned_node(pv)),

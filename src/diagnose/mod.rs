@@ -84,7 +84,7 @@ pub struct Impact {
 }
 
 /// Whether a workload's trouble comes from its storage.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum Verdict {
     /// The volume path is at fault.
     #[serde(rename = "storage")]
