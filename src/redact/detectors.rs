@@ -508,6 +508,7 @@ impl Builtins {
             let sure = keys::classify(key.as_bytes()).is_some();
             if is_maskable_value(inner)
                 && !is_public_material(inner)
+                && !is_status_word(inner)
                 && ((sure && !(is_prose_word(inner) && key.as_bytes()[0].is_ascii_uppercase()))
                     || (keys::key_named(key.as_bytes()) && high_entropy(inner)))
             {
@@ -784,6 +785,40 @@ pub(crate) fn is_public_material(value: &[u8]) -> bool {
 /// A plain lower-case word (`Password incorrect`, `Token expired`): prose, not a directive's value.
 fn is_prose_word(value: &[u8]) -> bool {
     value.len() < 12 && value.iter().all(u8::is_ascii_lowercase)
+}
+
+/// Status words that follow a secret's name in log prose (`token expired`), never its value.
+fn is_status_word(value: &[u8]) -> bool {
+    const WORDS: &[&[u8]] = &[
+        b"expired",
+        b"invalid",
+        b"missing",
+        b"required",
+        b"refreshed",
+        b"incorrect",
+        b"rejected",
+        b"accepted",
+        b"changed",
+        b"updated",
+        b"reset",
+        b"ok",
+        b"failed",
+        b"mismatch",
+        b"denied",
+        b"empty",
+        b"unset",
+        b"found",
+        b"rotated",
+        b"revoked",
+        b"valid",
+        b"verified",
+        b"loaded",
+        b"saved",
+        b"created",
+        b"deleted",
+        b"removed",
+    ];
+    WORDS.iter().any(|word| value.eq_ignore_ascii_case(word))
 }
 
 /// A value that looks random: ≥ 16 characters of a token alphabet, hex with digits and letters, or

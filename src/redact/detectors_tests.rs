@@ -271,6 +271,7 @@ fn auth_directives_in_conf_files_and_their_echo() {
     assert_masked("machine api.github.com login ci password NetrcPw1\n", "NetrcPw1", "netrc");
     // Prose and references stay.
     assert_untouched("Password incorrect\n");
+    assert_untouched("token expired\n");
     assert_untouched("aclfile /etc/redis/users.acl\nappendonly yes\n");
     assert_untouched("requirepass_file /run/secrets/redis\n");
 }
