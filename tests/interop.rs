@@ -399,3 +399,35 @@ fn optional_apis_not_installed_are_not_failures() {
     let resources = String::from_utf8_lossy(&files["cluster-resources/resources.json"]).into_owned();
     assert!(!resources.contains("snapshot.storage.k8s.io"), "{resources}");
 }
+
+#[test]
+fn pods_events_and_workloads_of_every_namespace_are_collected() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let cluster = dir.path().join("cluster");
+    common::copy_dir(&fixture("demo"), &cluster);
+    let pod = r#"{"kind":"PodList","apiVersion":"v1","metadata":{},"items":[{"apiVersion":"v1","kind":"Pod",
+        "metadata":{"name":"coredns-1","namespace":"kube-system","creationTimestamp":"2026-11-01T00:00:00Z"},
+        "spec":{"containers":[{"name":"coredns","image":"coredns:1.11"}],"nodeName":"node-1"},
+        "status":{"phase":"Running","containerStatuses":[{"name":"coredns","ready":false,"restartCount":9,
+        "state":{"waiting":{"reason":"CrashLoopBackOff"}}}]}}]}"#;
+    let deploy = r#"{"kind":"DeploymentList","apiVersion":"apps/v1","metadata":{},"items":[{"apiVersion":"apps/v1",
+        "kind":"Deployment","metadata":{"name":"coredns","namespace":"kube-system"},"spec":{"replicas":1},"status":{}}]}"#;
+    for (rel, data) in
+        [("cluster-resources/pods/kube-system.json", pod), ("cluster-resources/deployments/kube-system.json", deploy)]
+    {
+        let path = cluster.join(rel);
+        std::fs::create_dir_all(path.parent().unwrap_or(&cluster)).unwrap_or_else(|e| panic!("{e}"));
+        std::fs::write(path, data).unwrap_or_else(|e| panic!("{e}"));
+    }
+    let served = Served::start(&cluster, &[]);
+    let out_path = dir.path().join("b.tar.gz");
+    let out = served.collect(&out_path, &["--since", "100000h"]);
+    assert!(out_path.exists(), "{}", texts(&out).1);
+    let files = bundle_files(&out_path);
+    let pods = files.get("cluster-resources/pods/kube-system.json").and_then(|d| json_items(d)).unwrap_or_default();
+    assert_eq!(pods.len(), 1, "kube-system pods collected");
+    let deployments =
+        files.get("cluster-resources/deployments/kube-system.json").and_then(|d| json_items(d)).unwrap_or_default();
+    assert_eq!(deployments.len(), 1, "kube-system deployments collected");
+    assert!(files.contains_key("cluster-resources/events/kube-system.json"), "kube-system events collected");
+}

@@ -447,6 +447,16 @@ pub async fn collect(
         pvcs_by_ns.entry(meta_str(&p, "namespace").to_string()).or_default().push(p);
     }
 
+    // Every namespace the cluster has (pods, events and workloads are taken from all of them).
+    let all_namespaces: BTreeSet<String> = cluster_lists
+        .get("namespaces")
+        .into_iter()
+        .flatten()
+        .map(|n| meta_str(n, "name").to_string())
+        .chain(pods_by_ns.keys().cloned())
+        .filter(|n| !n.is_empty())
+        .collect();
+
     // Write cluster-scoped kinds now (fixed order).
     for b in &cluster_kinds {
         if let Some(items) = cluster_lists.remove(b.plural) {
@@ -500,11 +510,10 @@ pub async fn collect(
     }
     let mut work: Vec<(&'static BuiltinResource, String)> = Vec::new();
     for b in &namespaced {
-        let namespaces_for_kind: BTreeSet<String> = if b.plural == "events" {
-            namespaces.iter().cloned().chain(node_events_by_ns.keys().cloned()).collect()
-        } else {
-            namespaces.iter().cloned().collect()
-        };
+        let every = EVERY_NAMESPACE.contains(&b.plural);
+        let base = namespaces.iter().chain(all_namespaces.iter().filter(|_| every)).cloned();
+        let namespaces_for_kind: BTreeSet<String> =
+            if b.plural == "events" { base.chain(node_events_by_ns.keys().cloned()).collect() } else { base.collect() };
         for ns in namespaces_for_kind {
             work.push((b, ns));
         }
@@ -513,7 +522,7 @@ pub async fn collect(
     let mut jobs = Vec::new();
     for (b, ns) in &work {
         let kube = kube.clone();
-        let relevant = namespaces.contains(ns);
+        let relevant = namespaces.contains(ns) || EVERY_NAMESPACE.contains(&b.plural);
         let page = opts.page_size;
         let (b, ns) = (*b, ns.clone());
         let prefetched: Option<Vec<FrozenValue>> = match b.plural {
@@ -684,6 +693,11 @@ pub async fn collect(
         logs: run.logs,
     })
 }
+
+/// Kinds taken from every namespace, not only the OpenEBS/Litmus ones: support's first look is
+/// `kubectl get pods -A`, and causes outside OpenEBS (CNI, DNS, kube-proxy, an ingress crash-
+/// looping) are common. They are cheap, paginated lists; logs stay targeted.
+const EVERY_NAMESPACE: [&str; 6] = ["pods", "events", "deployments", "daemonsets", "statefulsets", "replicasets"];
 
 /// Collector status of an optional API the cluster does not serve.
 const NOT_INSTALLED: &str = "not installed";

@@ -260,4 +260,30 @@ pub(crate) mod tests {
         let err = read_bundle(&chart).err().map(|e| e.to_string()).unwrap_or_default();
         assert!(err.contains("not a support bundle"), "{err}");
     }
+
+    #[test]
+    fn multi_member_gzip_bundles_are_read() {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let single = dir.path().join("one.tar.gz");
+        write_bundle(
+            &single,
+            "b",
+            &[("version.yaml", b""), ("mayadiag/analysis.json", br#"{"severity":{"level":1},"findings":[]}"#)],
+        );
+        // Re-compress the same tar as two gzip members, as pigz or `cat a.gz b.gz` produce.
+        let mut tar = Vec::new();
+        flate2::read::GzDecoder::new(std::fs::File::open(&single).unwrap_or_else(|e| panic!("{e}")))
+            .read_to_end(&mut tar)
+            .unwrap_or_else(|e| panic!("{e}"));
+        let mut two = Vec::new();
+        for part in [&tar[..600], &tar[600..]] {
+            let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+            std::io::Write::write_all(&mut gz, part).unwrap_or_else(|e| panic!("{e}"));
+            two.extend(gz.finish().unwrap_or_else(|e| panic!("{e}")));
+        }
+        let multi = dir.path().join("multi.tar.gz");
+        std::fs::write(&multi, two).unwrap_or_else(|e| panic!("{e}"));
+        let info = read_bundle(&multi).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(info.sev(), 1);
+    }
 }
