@@ -37,6 +37,7 @@ pub async fn run(cli: Cli) -> i32 {
             crate::agent::run(&args).await.map_err(|e| Failure { code: e.exit_code(), message: e.to_string() })
         }
         Command::Redact(args) => crate::commands::redact(args).await,
+        Command::Report(args) => crate::html::run(args).await,
     };
     match result {
         Ok(code) => code,

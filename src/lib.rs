@@ -18,6 +18,7 @@ pub mod desk;
 pub mod diagnose;
 pub mod exit;
 pub mod frozen;
+pub mod html;
 pub mod inventory;
 pub mod mayastor_rest;
 pub mod redact;
