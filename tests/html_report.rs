@@ -154,6 +154,31 @@ fn collect_writes_the_report_into_the_bundle() {
     assert_findings_present(&again, &out);
 }
 
+/// Redaction is shown as counts per rule, the manifest's; values never (the leak test of
+/// analyze_check_redact.rs scans every bundle file, this page included, for the planted secrets).
+#[test]
+fn redaction_counts_per_rule_are_shown() {
+    let served = Served::start(&fixture("secrets"), &[]);
+    let out = served.dir.path().join("s.tar.gz");
+    let o = served.collect(&out, &["--app-logs", "--since", "100000h"]);
+    assert!(o.status.success(), "{}", texts(&o).1);
+    let files = bundle_map(&out);
+    let manifest: Value = serde_json::from_slice(&files["mayadiag/manifest.json"]).unwrap();
+    let per_rule = manifest["redaction"]["per_rule"].as_object().unwrap();
+    assert!(per_rule.len() >= 3, "the fixture trips several rules: {per_rule:?}");
+    let dom = check_page(&String::from_utf8_lossy(&files["mayadiag/report.html"]), "secrets");
+    let rows: Vec<(String, String)> = dom
+        .select(&sel("#collection table.sortable tbody tr"))
+        .map(|tr| {
+            let cells: Vec<String> = tr.select(&sel("td")).map(|td| td.text().collect()).collect();
+            (cells[0].clone(), cells.get(1).cloned().unwrap_or_default())
+        })
+        .collect();
+    for (rule, n) in per_rule {
+        assert!(rows.contains(&(rule.clone(), n.to_string())), "rule {rule} = {n} in {rows:?}");
+    }
+}
+
 fn count_not_ok(manifest: &Value) -> usize {
     manifest["collectors"].as_array().unwrap().iter().filter(|c| c["status"] != "ok").count()
 }

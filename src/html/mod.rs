@@ -93,7 +93,7 @@ pub struct ReportInput<'a> {
     pub facts: &'a ManifestFacts,
     /// The customer's description, when given now rather than at collection.
     pub description: Option<&'a str>,
-    /// Bundle name for the title.
+    /// Bundle name for the title (empty: the page is inside the bundle).
     pub bundle_name: &'a str,
 }
 
@@ -105,7 +105,7 @@ pub fn render(input: &ReportInput) -> String {
 /// The page `collect` writes into the bundle, from the manifest it is about to write.
 pub fn render_collected(analysis: &Analysis, snapshot: &Snapshot, manifest: &Manifest) -> String {
     let facts = ManifestFacts::from_manifest(manifest);
-    render(&ReportInput { analysis, snapshot, facts: &facts, description: None, bundle_name: "this bundle" })
+    render(&ReportInput { analysis, snapshot, facts: &facts, description: None, bundle_name: "" })
 }
 
 /// Errors of `mayadiag report`.

@@ -32,13 +32,16 @@ pub fn render(input: &ReportInput) -> Markup {
                 meta charset="utf-8";
                 meta name="viewport" content="width=device-width, initial-scale=1";
                 meta http-equiv="Content-Security-Policy" content=(CSP);
-                title { "mayadiag report: " (input.bundle_name) }
+                title { "mayadiag report " (input.bundle_name) }
                 style { (PreEscaped(CSS)) }
             }
             body {
                 header {
                     h1 { "mayadiag report" }
-                    p.sub { "bundle " code { (input.bundle_name) } " · collected " (verdict.collected_at) }
+                    p.sub {
+                        @if !input.bundle_name.is_empty() { "bundle " code { (input.bundle_name) } " · " }
+                        "collected " (verdict.collected_at)
+                    }
                     nav {
                         a href="#verdict" { "Verdict" }
                         a href="#incidents" { "Incidents" }
@@ -68,7 +71,7 @@ pub fn render(input: &ReportInput) -> Markup {
                     (collection_section(input))
                 }
                 footer {
-                    "Built by mayadiag " (env!("CARGO_PKG_VERSION")) " from the analysis stored with the bundle's data. "
+                    "Built by mayadiag " (env!("CARGO_PKG_VERSION")) " from the bundle's data and its analysis. "
                     "To look further: " code { "mayadiag serve BUNDLE --write-kubeconfig ./kc && export KUBECONFIG=./kc" }
                 }
                 script { (PreEscaped(SCRIPT)) }
@@ -502,5 +505,79 @@ fn collection_section(input: &ReportInput) -> Markup {
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use scraper::{Html, Selector};
+
+    use super::*;
+    use crate::checks::CheckSet;
+    use crate::diagnose::{FindingRef, Impact, RootCause};
+    use crate::html::ManifestFacts;
+
+    fn sel(s: &str) -> Selector {
+        Selector::parse(s).unwrap()
+    }
+
+    /// Incidents come from the diagnosis layer; until it fills them, this is the only place they
+    /// are exercised: one incident over the demo's findings, with markup in what it quotes.
+    #[test]
+    fn incidents_render_first_with_links_to_their_findings() {
+        let set = CheckSet::load(None).unwrap();
+        let demo = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/clusters/demo");
+        let snap = crate::bundle::read_bundle(&demo, &set.log_patterns()).unwrap();
+        let mut a = crate::report::analyze(&set, &snap, &Default::default());
+        let root = a.findings[0].clone();
+        a.incidents.push(Incident {
+            id: "inc-1".into(),
+            sev: 0,
+            rule: "0b".into(),
+            title: "io-engine <b>cannot</b> start".into(),
+            root_cause: RootCause {
+                object: root.object.clone(),
+                node: Some("node-2".into()),
+                evidence: vec!["</pre><script>alert(1)</script>".into()],
+            },
+            chain: a.findings.iter().take(3).map(FindingRef::to).collect(),
+            impact: vec![Impact {
+                workload: "Deployment shop/orders-db".into(),
+                pvc: Some("shop/orders-db".into()),
+                verdict: Verdict::Storage,
+                facts: vec!["volume Faulted".into()],
+            }],
+            remediation: "Set vm.nr_hugepages=1024.".into(),
+        });
+        let facts = ManifestFacts::default();
+        let page = render(&ReportInput {
+            analysis: &a,
+            snapshot: &snap,
+            facts: &facts,
+            description: None,
+            bundle_name: "demo",
+        })
+        .into_string();
+        let dom = Html::parse_document(&page);
+        assert!(dom.errors.is_empty(), "{:?}", dom.errors);
+        let incident = dom.select(&sel("#incidents article#incident-inc-1")).next().expect("incident");
+        let text: String = incident.text().collect();
+        assert!(text.contains("io-engine <b>cannot</b> start") && text.contains("</pre><script>alert(1)</script>"));
+        assert!(text.contains("storage") && text.contains("shop/orders-db") && text.contains("rule 0b"));
+        assert_eq!(dom.select(&sel("script")).count(), 1, "quoted markup stays text");
+        // Incidents come before the findings, and every chain link lands on a finding.
+        assert!(page.find("incident-inc-1") < page.find("<h3>Findings</h3>"));
+        let links: Vec<String> = dom
+            .select(&sel("ol.chain a"))
+            .filter_map(|a| a.value().attr("href").map(|h| h.trim_start_matches('#').to_string()))
+            .collect();
+        assert_eq!(links.len(), 3);
+        for id in links {
+            assert!(dom.select(&sel(&format!("article#{id}"))).next().is_some(), "chain link {id}");
+        }
+        // The timeline marks the incident, not the findings.
+        assert!(dom.select(&sel("#timeline a[href='#incident-inc-1']")).next().is_some());
     }
 }
