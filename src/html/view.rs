@@ -164,7 +164,11 @@ pub fn verdict(a: &Analysis, facts: &ManifestFacts, description: Option<&str>, s
         cluster_version: a.cluster_version.clone().unwrap_or_else(|| "unknown".into()),
         engines,
         collected_at: a.collected_at.clone(),
-        window: format!("logs and events of the {} before collection", human_duration(since)),
+        window: if facts.tool.is_some() {
+            format!("logs and events of the {} before collection", human_duration(since))
+        } else {
+            format!("window not recorded (no mayadiag manifest); the timeline shows the last {}", human_duration(since))
+        },
         window_length: human_duration(since),
         written_by,
         fails: a.findings.iter().filter(|f| f.status == Status::Fail).count(),
