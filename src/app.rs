@@ -49,6 +49,7 @@ pub async fn run(cli: Cli) -> i32 {
             Ok(crate::exit::OK)
         }
         Command::Man(args) => crate::commands::man(args),
+        Command::Report(args) => crate::html::run(args).await,
     };
     match result {
         Ok(code) => code,

@@ -31,6 +31,8 @@ pub enum Command {
     Analyze(AnalyzeArgs),
     /// Serve a bundle as a read-only Kubernetes API for kubectl.
     Serve(ServeArgs),
+    /// Build the self-contained HTML report of a bundle (ours or a troubleshoot.sh one).
+    Report(ReportArgs),
     /// Redact a text file, stdin, or an existing bundle into a new bundle.
     Redact(RedactArgs),
     /// Open a support ticket with a bundle attached, or attach it to an open ticket.
@@ -293,6 +295,25 @@ impl BundleReadArgs {
     }
 }
 
+/// `mayadiag report`.
+#[derive(Debug, Clone, Args)]
+pub struct ReportArgs {
+    /// The bundle (.tar.gz or an unpacked directory).
+    pub bundle: PathBuf,
+    /// Where to write the page (default: `<bundle>.report.html` beside the bundle).
+    #[arg(short = 'o', long = "output", value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Open the page in the desktop's browser when written.
+    #[arg(long)]
+    pub open: bool,
+    /// What you would write in the ticket (default: the one recorded at collection).
+    #[arg(long, value_name = "TEXT")]
+    pub description: Option<String>,
+    /// Check engine options.
+    #[command(flatten)]
+    pub check: CheckOptions,
+}
+
 /// `mayadiag serve`.
 #[derive(Debug, Clone, Args)]
 pub struct ServeArgs {
@@ -465,6 +486,7 @@ mod tests {
         Cli::try_parse_from(["mayadiag", "serve", "b.tar.gz", "--write-kubeconfig", "./k"]).unwrap();
         Cli::try_parse_from(["mayadiag", "check", "-o", "json", "--fail-on", "warn"]).unwrap();
         Cli::try_parse_from(["mayadiag", "collect", "--ticket"]).unwrap();
+        Cli::try_parse_from(["mayadiag", "report", "b.tar.gz", "-o", "r.html", "--open"]).unwrap();
         Cli::try_parse_from(["mayadiag", "collect", "--ticket", "4711"]).unwrap();
         assert!(Cli::try_parse_from(["mayadiag", "collect", "--sev", "5"]).is_err());
         Cli::try_parse_from(["mayadiag", "check", "--demo", "-n", "openebs", "-n", "apps", "-o", "markdown"]).unwrap();

@@ -19,6 +19,7 @@ pub mod desk;
 pub mod diagnose;
 pub mod exit;
 pub mod frozen;
+pub mod html;
 pub mod interrupt;
 pub mod inventory;
 pub mod introspect;

@@ -275,6 +275,9 @@ async fn write_tail(
     let mut m = manifest(c, server, sink.files().await?, enabled, opts.redaction_disabled_by_user);
     m.args = opts.args.clone();
     m.redaction.dropped_files = c.redaction.dropped_count();
+    let page = crate::html::render_collected(&analysis.analysis, &c.snapshot, &m);
+    sink.add(crate::html::REPORT_PATH, page.into_bytes()).await?;
+    m.files = sink.files().await?;
     sink.add("mayadiag/manifest.json", serde_json::to_vec_pretty(&m).unwrap_or_default()).await
 }
 
