@@ -122,7 +122,7 @@ fn verdict(a: &Analysis) -> String {
     if fails + warns == 0 && nothing_installed {
         // "Nothing to check" is not "healthy": say so instead of an all-clear.
         format!(
-            "Sev {}: no OpenEBS or Litmus component found in this bundle, nothing to check ({} checks)",
+            "Sev {}: no OpenEBS or Litmus component found, nothing to check ({} checks)",
             a.severity.level,
             a.checked.len()
         )
