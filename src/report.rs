@@ -159,7 +159,7 @@ fn verdict(a: &Analysis) -> String {
         if a.engines.iter().all(|e| e.state == EngineState::NotInstalled) {
             // "Nothing to check" is not "healthy": say so instead of an all-clear.
             return format!(
-                "Sev {}: no OpenEBS or Litmus component found in this bundle, nothing to check ({} checks)",
+                "Sev {}: no OpenEBS or Litmus component found, nothing to check ({} checks)",
                 a.severity.level,
                 a.checked.len()
             );

@@ -409,7 +409,7 @@ fn pods_events_and_workloads_of_every_namespace_are_collected() {
         "metadata":{"name":"coredns-1","namespace":"kube-system","creationTimestamp":"2026-11-01T00:00:00Z"},
         "spec":{"containers":[{"name":"coredns","image":"coredns:1.11"}],"nodeName":"node-1"},
         "status":{"phase":"Running","containerStatuses":[{"name":"coredns","ready":false,"restartCount":9,
-        "state":{"waiting":{"reason":"CrashLoopBackOff"}}}]}}]}"#;
+        "state":{"running":{"startedAt":"2026-11-30T11:00:00Z"}}}]}}]}"#;
     let deploy = r#"{"kind":"DeploymentList","apiVersion":"apps/v1","metadata":{},"items":[{"apiVersion":"apps/v1",
         "kind":"Deployment","metadata":{"name":"coredns","namespace":"kube-system"},"spec":{"replicas":1},"status":{}}]}"#;
     for (rel, data) in
@@ -419,6 +419,10 @@ fn pods_events_and_workloads_of_every_namespace_are_collected() {
         std::fs::create_dir_all(path.parent().unwrap_or(&cluster)).unwrap_or_else(|e| panic!("{e}"));
         std::fs::write(path, data).unwrap_or_else(|e| panic!("{e}"));
     }
+    let log: String = (0..300).map(|i| format!("line {i}\n")).collect();
+    let log_dir = cluster.join("cluster-resources/pods/logs/kube-system/coredns-1");
+    std::fs::create_dir_all(&log_dir).unwrap_or_else(|e| panic!("{e}"));
+    std::fs::write(log_dir.join("coredns.log"), log).unwrap_or_else(|e| panic!("{e}"));
     let served = Served::start(&cluster, &[]);
     let out_path = dir.path().join("b.tar.gz");
     let out = served.collect(&out_path, &["--since", "100000h"]);
@@ -430,4 +434,12 @@ fn pods_events_and_workloads_of_every_namespace_are_collected() {
         files.get("cluster-resources/deployments/kube-system.json").and_then(|d| json_items(d)).unwrap_or_default();
     assert_eq!(deployments.len(), 1, "kube-system deployments collected");
     assert!(files.contains_key("cluster-resources/events/kube-system.json"), "kube-system events collected");
+    // The crash-looping system pod's log tail is taken (the fixture server has no log for it: the
+    // attempt is recorded instead).
+    let log = files
+        .get("cluster-resources/pods/logs/kube-system/coredns-1/coredns.log")
+        .map(|l| String::from_utf8_lossy(l).into_owned())
+        .unwrap_or_default();
+    assert_eq!(log.lines().count(), 200, "the last 200 lines of the coredns log");
+    assert!(log.ends_with("line 299\n"), "{log:.80}");
 }

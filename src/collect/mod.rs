@@ -699,6 +699,13 @@ pub async fn collect(
 /// looping) are common. They are cheap, paginated lists; logs stay targeted.
 const EVERY_NAMESPACE: [&str; 6] = ["pods", "events", "deployments", "daemonsets", "statefulsets", "replicasets"];
 
+/// Namespaces of the cluster's own plumbing whose unhealthy pods get their log tails collected.
+const SYSTEM_NAMESPACES: [&str; 6] =
+    ["kube-system", "kube-flannel", "calico-system", "tigera-operator", "cilium", "kube-proxy"];
+
+/// Lines kept of such a log (a tail, not the whole log: they are context, not the subject).
+const SYSTEM_TAIL_LINES: u64 = 200;
+
 /// Collector status of an optional API the cluster does not serve.
 const NOT_INSTALLED: &str = "not installed";
 
@@ -882,7 +889,10 @@ fn log_jobs(
     let mut jobs = Vec::new();
     for pod in pods {
         let ns = meta_str(pod, "namespace");
-        if !namespaces.contains(ns) {
+        // An unhealthy pod of the cluster's own plumbing (DNS, CNI, kube-proxy) often explains
+        // a storage symptom: its log tail is taken even outside the OpenEBS namespaces.
+        let system_unhealthy = SYSTEM_NAMESPACES.contains(&ns) && pod_unhealthy(pod);
+        if !namespaces.contains(ns) && !system_unhealthy {
             continue;
         }
         let component = inventory::classify_pod(pod).is_some();
@@ -892,9 +902,11 @@ fn log_jobs(
                 .any(|c| claims.contains(&(ns.to_string(), c.to_string())))
         });
         let chaos_target = targets.iter().any(|(tns, sel)| tns == ns && sel.matches(pod));
-        if !(component || ((uses_openebs || chaos_target) && opts.app_logs)) {
+        if !(component || system_unhealthy || ((uses_openebs || chaos_target) && opts.app_logs)) {
             continue;
         }
+        let app = (uses_openebs || chaos_target) && opts.app_logs;
+        let tail_lines = if component || app { opts.tails_only } else { opts.tails_only.or(Some(SYSTEM_TAIL_LINES)) };
         if let Some(tail) = opts.tails_only {
             if !pod_unhealthy(pod) {
                 continue;
@@ -926,7 +938,7 @@ fn log_jobs(
                     key: key(previous),
                     since_seconds: opts.since.as_secs(),
                     max_bytes: opts.max_log_bytes,
-                    tail_lines: opts.tails_only,
+                    tail_lines,
                 };
                 if started
                     || phase == "Running"
