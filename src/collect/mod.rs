@@ -447,14 +447,15 @@ pub async fn collect(
         pvcs_by_ns.entry(meta_str(&p, "namespace").to_string()).or_default().push(p);
     }
 
-    // Every namespace the cluster has (pods, events and workloads are taken from all of them).
+    // Every namespace the cluster has (pods, events and workloads are taken from all of them),
+    // narrowed by `-n/--namespace`.
     let all_namespaces: BTreeSet<String> = cluster_lists
         .get("namespaces")
         .into_iter()
         .flatten()
         .map(|n| meta_str(n, "name").to_string())
         .chain(pods_by_ns.keys().cloned())
-        .filter(|n| !n.is_empty())
+        .filter(|n| !n.is_empty() && opts.wants_namespace(n))
         .collect();
 
     // Write cluster-scoped kinds now (fixed order).
