@@ -53,7 +53,7 @@ pub fn render(input: &ReportInput) -> Markup {
                 }
                 main {
                     (verdict_section(&verdict))
-                    (incidents_section(input, &idx))
+                    (incidents_section(input))
                     (health_section(input, &idx))
                     (volumes_section(input, &idx))
                     section #timeline {
@@ -139,7 +139,7 @@ fn verdict_section(v: &view::VerdictView) -> Markup {
     }
 }
 
-fn incidents_section(input: &ReportInput, _idx: &FindingIndex) -> Markup {
+fn incidents_section(input: &ReportInput) -> Markup {
     let a = input.analysis;
     let kinds = view::kinds_of(input.snapshot);
     let shown = findings_shown(&a.findings);

@@ -340,11 +340,14 @@ fn node_ready(node: &FrozenValue) -> Health {
     }
 }
 
+/// The worst state of a component's pods on one node, and those pods with their states.
+type PodsOnNode = (Health, Vec<String>);
+
 /// Build the components × nodes grid.
 pub fn grid(snap: &Snapshot, idx: &FindingIndex) -> Grid {
     let mut nodes: BTreeSet<String> = snap.objects("nodes").iter().map(|n| meta_str(n, "name").to_string()).collect();
     // (engine, component) → node → (health, details)
-    let mut rows: BTreeMap<(String, String), BTreeMap<String, (Health, Vec<String>)>> = BTreeMap::new();
+    let mut rows: BTreeMap<(String, String), BTreeMap<String, PodsOnNode>> = BTreeMap::new();
     for pod in snap.objects("pods") {
         let Some(c) = classify_pod(pod) else { continue };
         let node = match s(pod, "/spec/nodeName") {
@@ -763,7 +766,6 @@ pub fn volumes(snap: &Snapshot, idx: &FindingIndex) -> Table<VolumeRow> {
             rows.push(volume_row(&vols, Some(pv), name, idx));
         }
     }
-    let mut rows = rows;
     rows.sort_by(|a, b| (&a.pvc, &a.pv).cmp(&(&b.pvc, &b.pv)));
     summarise(rows, |r| r.health)
 }
@@ -790,7 +792,7 @@ fn volume_row(vols: &VolumeIndex, pv: Option<&FrozenValue>, pv_name: &str, idx: 
         pvc: "-".into(),
         pvc_phase: String::new(),
         pv: if pv_name.is_empty() { "-".into() } else { pv_name.to_string() },
-        engine: pv.and_then(|p| engine_for_pv(p)).map_or("-", |e| e.display_name()).into(),
+        engine: pv.and_then(engine_for_pv).map_or("-", |e| e.display_name()).into(),
         state,
         replicas,
         nodes,
@@ -838,6 +840,8 @@ pub struct Timeline {
 }
 
 const BUCKETS: f64 = 120.0;
+/// Occurrences in one time bucket of a lane, and the first one's description.
+type Bucket = (u64, String);
 const MAX_LANES: usize = 14;
 
 /// Build the timeline.
@@ -847,7 +851,7 @@ pub fn timeline(a: &Analysis, snap: &Snapshot, end: DateTime<Utc>, since: Durati
     let pos = |t: DateTime<Utc>| ((t - start).num_seconds() as f64 / span).clamp(0.0, 1.0);
     let bucket = |x: f64| ((x * BUCKETS).floor() as i64).min(BUCKETS as i64 - 1);
     // lane → bucket → (count, first title)
-    let mut lanes: BTreeMap<(&'static str, String), BTreeMap<i64, (u64, String)>> = BTreeMap::new();
+    let mut lanes: BTreeMap<(&'static str, String), BTreeMap<i64, Bucket>> = BTreeMap::new();
     let mut older = 0;
     for e in snap.events().iter().filter(|e| e.event_type == "Warning") {
         let Some(t) = e.last_seen() else { continue };
