@@ -132,11 +132,12 @@ impl<R: Read> Read for Capped<R> {
     }
 }
 
-/// A tar stream over the (multi-member) gzip file, capped at `limit` inflated bytes.
-fn open_tar(
-    path: &Path,
-    limit: u64,
-) -> Result<(tar::Archive<Capped<flate2::read::MultiGzDecoder<BufReader<File>>>>, Rc<Cell<bool>>), BundleError> {
+/// A tar stream over a (multi-member) gzip file, capped in inflated bytes.
+type CappedTar = tar::Archive<Capped<flate2::read::MultiGzDecoder<BufReader<File>>>>;
+
+/// A tar stream over the (multi-member) gzip file, capped at `limit` inflated bytes, and the flag
+/// that says the cap was hit.
+fn open_tar(path: &Path, limit: u64) -> Result<(CappedTar, Rc<Cell<bool>>), BundleError> {
     let open = || File::open(path).map_err(|source| BundleError::Open { path: path.to_path_buf(), source });
     let mut magic = [0u8; 2];
     open()?.read_exact(&mut magic).map_err(|_| corrupt(path, "the file is empty or too short"))?;

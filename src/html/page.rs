@@ -523,8 +523,8 @@ mod tests {
         Selector::parse(s).unwrap()
     }
 
-    /// Incidents come from the diagnosis layer; until it fills them, this is the only place they
-    /// are exercised: one incident over the demo's findings, with markup in what it quotes.
+    /// One hand-made incident over the demo's findings (in place of the diagnosed one), with markup
+    /// in what it quotes: it must render as text, first, and link to its findings.
     #[test]
     fn incidents_render_first_with_links_to_their_findings() {
         let set = CheckSet::load(None).unwrap();
@@ -532,6 +532,7 @@ mod tests {
         let snap = crate::bundle::read_bundle(&demo, &set.log_patterns()).unwrap();
         let mut a = crate::report::analyze(&set, &snap, &Default::default());
         let root = a.findings[0].clone();
+        a.incidents.clear();
         a.incidents.push(Incident {
             id: "inc-1".into(),
             sev: 0,

@@ -58,16 +58,16 @@ fn query_param(uri: &Uri, key: &str) -> Option<String> {
 
 /// A whole-number query parameter: `Ok(None)` when absent or empty, a 400 `Status` when it is
 /// not a number from 0 to `max` (kubectl never sends such values; a client that does gets told).
-fn number_param(uri: &Uri, key: &str, max: u64) -> Result<Option<u64>, Response> {
+fn number_param(uri: &Uri, key: &str, max: u64) -> Result<Option<u64>, Box<Response>> {
     match query_param(uri, key).filter(|v| !v.is_empty()) {
         None => Ok(None),
         Some(v) => match v.parse::<u64>() {
             Ok(n) if n <= max => Ok(Some(n)),
-            _ => Err(status_response(
+            _ => Err(Box::new(status_response(
                 400,
                 "BadRequest",
                 &format!("invalid {key}={v:.40}: expected a whole number from 0 to {max}"),
-            )),
+            ))),
         },
     }
 }
@@ -264,7 +264,7 @@ fn service_proxy(store: &Store, ns: &str, service: &str, rest: &[&str], uri: &Ur
     let param = |key: &str| number_param(uri, key, MAX_QUERY_NUMBER).map(|n| n.map(|n| n as usize));
     let (start, max) = match (param("starting_token"), param("max_entries")) {
         (Ok(start), Ok(max)) => (start.unwrap_or(0).min(entries.len()), max.filter(|&m| m > 0).unwrap_or(usize::MAX)),
-        (Err(resp), _) | (_, Err(resp)) => return resp,
+        (Err(resp), _) | (_, Err(resp)) => return *resp,
     };
     let end = start.saturating_add(max).min(entries.len());
     let mut page = json!({"entries": entries[start..end]});
@@ -471,7 +471,7 @@ fn list(
     };
     let limit = match number_param(uri, "limit", MAX_QUERY_NUMBER) {
         Ok(l) => l.map(|l| l as usize).filter(|l| *l > 0),
-        Err(resp) => return resp,
+        Err(resp) => return *resp,
     };
     let end = limit.map_or(all.len(), |l| offset.saturating_add(l).min(all.len()));
     let page = &all[offset..end];
@@ -533,7 +533,7 @@ fn pod_log(store: &Store, namespace: &str, name: &str, uri: &Uri) -> Response {
     let (tail, limit_bytes) =
         match (number_param(uri, "tailLines", MAX_QUERY_NUMBER), number_param(uri, "limitBytes", MAX_QUERY_NUMBER)) {
             (Ok(t), Ok(l)) => (t.map(|n| n as usize), l.map(|n| n as usize)),
-            (Err(resp), _) | (_, Err(resp)) => return resp,
+            (Err(resp), _) | (_, Err(resp)) => return *resp,
         };
     let previous = query_param(uri, "previous").is_some_and(|p| p == "true" || p == "1");
     let key =
