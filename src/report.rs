@@ -76,7 +76,11 @@ pub fn analyze(set: &CheckSet, snap: &Snapshot, input: &SeverityInput) -> Analys
         }
     }
     let incidents = diagnose(&findings, snap);
-    let severity = suggest(&findings, &incidents, input);
+    let coverage = crate::coverage::assess(set, snap.gaps());
+    let mut severity = suggest(&findings, &incidents, input);
+    if coverage.verdict == crate::coverage::Verdict::Unknown && severity.driven_by == "nothing found" {
+        withhold_all_clear(&mut severity, &coverage);
+    }
     let (objects, events, logs) = snap.counts();
     Analysis {
         severity,
@@ -88,8 +92,30 @@ pub fn analyze(set: &CheckSet, snap: &Snapshot, input: &SeverityInput) -> Analys
         collected_at: snap.meta.collected_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
         counts: Counts { objects, events, logs },
         gaps: snap.gaps().iter().map(|g| format!("{}: {}", g.what, g.reason)).collect(),
-        coverage: crate::coverage::assess(set, snap.gaps()),
+        coverage,
     }
+}
+
+/// Sev when nothing was found because the core inputs could not be read: not Sev 3 (which means
+/// "nothing wrong, a feature request" and maps to the desk's low priority) but Sev 2 until a
+/// complete bundle shows more — "I could not tell" must not be triaged as "all clear".
+pub const UNKNOWN_VERDICT_SEV: u8 = 2;
+
+fn withhold_all_clear(severity: &mut Severity, coverage: &crate::coverage::Coverage) {
+    severity.suggested = UNKNOWN_VERDICT_SEV;
+    if severity.r#override.is_none() {
+        severity.level = UNKNOWN_VERDICT_SEV;
+    }
+    severity.driven_by = "unknown".into();
+    let unread: Vec<&str> = coverage.unreadable.iter().filter(|u| u.core).map(|u| u.resource.as_str()).take(6).collect();
+    severity.reasons.retain(|r| r != "no problem found");
+    severity.reasons.insert(
+        0,
+        format!(
+            "verdict unknown: the core inputs could not be read ({}); Sev {UNKNOWN_VERDICT_SEV} until a complete collection shows otherwise",
+            unread.join(", ")
+        ),
+    );
 }
 
 impl Analysis {
@@ -281,13 +307,10 @@ pub fn render_human(a: &Analysis, color: bool) -> String {
         out.push('\n');
     }
     let _ = writeln!(out, "{}", paint(color, sev_paint(a.severity.level), &verdict(a)));
-    // With nothing found and the core inputs unread, "suggested Sev 3 (nothing found)" would be
-    // the unearned all-clear the verdict line just withheld.
-    if !(a.findings.is_empty() && a.incidents.is_empty() && a.coverage.verdict == crate::coverage::Verdict::Unknown) {
-        let _ = writeln!(out, "  suggested Sev {} ({})", a.severity.suggested, a.severity.driven_by);
-        for r in a.severity.reasons.iter().filter(|r| r.as_str() != "no problem found") {
-            let _ = writeln!(out, "  - {}", clip(r, MAX_TEXT));
-        }
+    // With the core inputs unread, the suggestion says "unknown" (never "nothing found").
+    let _ = writeln!(out, "  suggested Sev {} ({})", a.severity.suggested, a.severity.driven_by);
+    for r in a.severity.reasons.iter().filter(|r| r.as_str() != "no problem found") {
+        let _ = writeln!(out, "  - {}", clip(r, MAX_TEXT));
     }
     let _ =
         writeln!(out, "  cluster {} · collected {}", a.cluster_version.as_deref().unwrap_or("unknown"), a.collected_at);

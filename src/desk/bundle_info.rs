@@ -57,12 +57,22 @@ pub struct EngineInfo {
     pub version: Option<String>,
 }
 
+/// The part of an incident the desk uses: its Sev and title (most severe first in analysis.json).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct IncidentInfo {
+    pub sev: Option<u8>,
+    pub title: Option<String>,
+}
+
 /// The part of `analysis.json` the desk uses.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(default)]
 pub struct Analysis {
     pub severity: SeverityInfo,
     pub findings: Vec<Finding>,
+    /// The diagnosis's incidents (absent in bundles written before it).
+    pub incidents: Vec<IncidentInfo>,
     pub engines: Vec<EngineInfo>,
     pub cluster_version: Option<String>,
 }

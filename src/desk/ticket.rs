@@ -74,6 +74,14 @@ fn truncate_chars(text: &str, max: usize) -> String {
 /// person recognises in a ticket list; the message (with evidence) is in the body.
 pub fn subject(info: &BundleInfo) -> String {
     let sev = info.sev();
+    // An incident names the root cause, which is what support triages on.
+    let incident = info
+        .analysis
+        .as_ref()
+        .and_then(|a| a.incidents.iter().filter(|i| i.title.as_ref().is_some_and(|t| !t.trim().is_empty())).min_by_key(|i| i.sev.unwrap_or(3)));
+    if let Some(title) = incident.and_then(|i| i.title.as_deref()) {
+        return truncate_chars(&format!("Sev {sev}: {}", title.trim()), SUBJECT_MAX_CHARS);
+    }
     match info.problem_findings().first() {
         Some(top) => {
             let text = [&top.title, &top.message, &top.check]
@@ -250,6 +258,21 @@ mod tests {
 
     fn finding(status: &str, sev: u8, message: &str) -> Finding {
         Finding { status: Some(status.into()), sev: Some(sev), message: Some(message.into()), ..Finding::default() }
+    }
+
+    #[test]
+    fn subject_from_the_most_severe_incident() {
+        let mut info = info_with(vec![finding("fail", 0, "OpenEBS pod crash-looping")], Some(0));
+        if let Some(a) = info.analysis.as_mut() {
+            a.incidents = vec![
+                crate::desk::bundle_info::IncidentInfo { sev: Some(2), title: Some("webhook cert expired".into()) },
+                crate::desk::bundle_info::IncidentInfo {
+                    sev: Some(0),
+                    title: Some("io-engine cannot get hugepages on node node-2".into()),
+                },
+            ];
+        }
+        assert_eq!(subject(&info), "Sev 0: io-engine cannot get hugepages on node node-2");
     }
 
     #[test]

@@ -20,10 +20,14 @@ pub async fn run(args: ServeArgs) -> Result<i32, Failure> {
         super::ServeError::Faults(_) => Failure::usage(e),
         other => Failure::runtime(other),
     })?;
-    println!("serving {} on {}", args.bundle.display(), handle.url);
+    // The kubeconfig is written before the `serving` line: a client that waits for that line
+    // (tests, scripts) can use the kubeconfig at once.
     if let Some(path) = &args.write_kubeconfig {
         let auth = if args.client_cert { KubeconfigAuth::ClientCert } else { KubeconfigAuth::Token };
         handle.write_kubeconfig(path, "mayadiag-bundle", auth).map_err(Failure::runtime)?;
+    }
+    println!("serving {} on {}", crate::term::escape_line(&args.bundle.display().to_string()), handle.url);
+    if let Some(path) = &args.write_kubeconfig {
         println!("kubeconfig written to {}; try: kubectl --kubeconfig {} get pods -A", path.display(), path.display());
     } else {
         println!("no --write-kubeconfig given; point kubectl at it with: kubectl --server {} get pods -A", handle.url);
