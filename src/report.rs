@@ -168,7 +168,9 @@ fn sev_counts(sevs: impl Iterator<Item = u8>) -> String {
     (0..4).filter(|&s| n[s] > 0).map(|s| format!("{} × Sev {s}", n[s])).collect::<Vec<_>>().join(", ")
 }
 
-fn verdict(a: &Analysis) -> String {
+/// The verdict line every view leads with: the Sev, then incidents and other findings counted
+/// per Sev, or why there is no all-clear.
+pub fn verdict_line(a: &Analysis) -> String {
     let rest = remaining(a);
     if a.incidents.is_empty() && rest.is_empty() {
         let not_evaluated = a.coverage.not_evaluated.len();
@@ -306,7 +308,7 @@ pub fn render_human(a: &Analysis, color: bool) -> String {
     if !coverage.is_empty() {
         out.push('\n');
     }
-    let _ = writeln!(out, "{}", paint(color, sev_paint(a.severity.level), &verdict(a)));
+    let _ = writeln!(out, "{}", paint(color, sev_paint(a.severity.level), &verdict_line(a)));
     // With the core inputs unread, the suggestion says "unknown" (never "nothing found").
     let _ = writeln!(out, "  suggested Sev {} ({})", a.severity.suggested, a.severity.driven_by);
     for r in a.severity.reasons.iter().filter(|r| r.as_str() != "no problem found") {
@@ -380,7 +382,7 @@ pub fn summary_markdown(a: &Analysis) -> String {
     for line in a.coverage.headline() {
         let _ = writeln!(out, "    {line}");
     }
-    let _ = writeln!(out, "\n**{}**\n", verdict(a));
+    let _ = writeln!(out, "\n**{}**\n", verdict_line(a));
     let _ = writeln!(
         out,
         "Suggested Sev {} (driven by {}){}.\n",

@@ -104,10 +104,7 @@ fn verdict_section(v: &view::VerdictView) -> Markup {
             div.verdict {
                 div.big { (sev_badge(v.level)) }
                 div {
-                    p.headline {
-                        @if v.fails + v.warns == 0 { "No problem found" } @else { (v.fails) " failing, " (v.warns) " warning" }
-                        " (" (v.checks) " checks)"
-                    }
+                    p.headline { (v.headline) }
                     p {
                         "Suggested Sev " (v.suggested) ", driven by " (v.driven_by)
                         @if let Some(o) = v.sev_override { "; the customer chose Sev " (o) }

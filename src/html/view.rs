@@ -131,12 +131,9 @@ pub struct VerdictView {
     pub window_length: String,
     /// Who wrote the bundle (`mayadiag 0.1.0`, `troubleshoot.sh`).
     pub written_by: String,
-    /// Failing / warning finding counts.
-    pub fails: usize,
-    /// Warnings.
-    pub warns: usize,
-    /// Checks run.
-    pub checks: usize,
+    /// The verdict line the text report leads with, without its `Sev N: ` prefix (the badge
+    /// shows the Sev): `1 incident (1 × Sev 0) (82 checks)`, or why there is no all-clear.
+    pub headline: String,
 }
 
 /// Build section 1.
@@ -171,9 +168,13 @@ pub fn verdict(a: &Analysis, facts: &ManifestFacts, description: Option<&str>, s
         },
         window_length: human_duration(since),
         written_by,
-        fails: a.findings.iter().filter(|f| f.status == Status::Fail).count(),
-        warns: a.findings.iter().filter(|f| f.status == Status::Warn).count(),
-        checks: a.checked.len(),
+        headline: {
+            let line = crate::report::verdict_line(a);
+            match line.split_once(": ") {
+                Some((sev, rest)) if sev.starts_with("Sev ") => rest.to_string(),
+                _ => line,
+            }
+        },
     }
 }
 
