@@ -2,28 +2,7 @@
 //! stderr. `main.rs` only parses arguments and calls [`run`].
 
 use crate::cli::{Cli, Command};
-use crate::exit;
-
-/// A command's failure: the message (one line, naming the thing and the fix) and its exit code.
-#[derive(Debug)]
-pub struct Failure {
-    /// Exit code (see [`crate::exit`]).
-    pub code: i32,
-    /// What went wrong and what to do.
-    pub message: String,
-}
-
-impl Failure {
-    /// A runtime failure (exit 1).
-    pub fn runtime(message: impl std::fmt::Display) -> Failure {
-        Failure { code: exit::RUNTIME, message: message.to_string() }
-    }
-
-    /// A usage or configuration failure (exit 2).
-    pub fn usage(message: impl std::fmt::Display) -> Failure {
-        Failure { code: exit::USAGE, message: message.to_string() }
-    }
-}
+pub use crate::failure::Failure;
 
 /// Run a command; returns the process exit code.
 pub async fn run(cli: Cli) -> i32 {

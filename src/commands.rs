@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use serde_json::Value;
 
-use crate::app::Failure;
+use crate::failure::Failure;
 use crate::bundle::{Destination, PartialFile};
 use crate::checks::CheckSet;
 use crate::desk::config::DeskConfig;

@@ -18,6 +18,7 @@ pub mod demo;
 pub mod desk;
 pub mod diagnose;
 pub mod exit;
+pub mod failure;
 pub mod frozen;
 pub mod html;
 pub mod interrupt;

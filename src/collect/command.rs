@@ -11,7 +11,7 @@ use serde_json::json;
 
 use super::sink::BundleSink;
 use super::{CollectOptions, Collected, Progress, collect, manifest};
-use crate::app::Failure;
+use crate::failure::Failure;
 use crate::bundle::Destination;
 use crate::cli::{CollectArgs, KubeArgs, OutputFormat};
 use crate::cluster::Kube;

@@ -17,7 +17,7 @@ use std::path::{Path, PathBuf};
 use chrono::{DateTime, Duration, Utc};
 use serde::Deserialize;
 
-use crate::app::Failure;
+use crate::failure::Failure;
 use crate::bundle::FileEntry;
 use crate::cli::ReportArgs;
 use crate::collect::manifest::{CollectorStatus, Manifest, RedactionSummary, Skip, Truncation};

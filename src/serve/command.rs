@@ -1,6 +1,6 @@
 //! `mayadiag serve` as a command: start, print where, write the kubeconfig, wait for Ctrl-C.
 
-use crate::app::Failure;
+use crate::failure::Failure;
 use crate::cli::ServeArgs;
 use crate::exit;
 
