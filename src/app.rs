@@ -12,23 +12,18 @@ pub async fn run(cli: Cli) -> i32 {
         crate::interrupt::watch();
     }
     let result = match cli.command {
-        Command::Serve(args) => crate::serve::command::run(args).await,
-        Command::Collect(args) => crate::collect::command::run(args).await,
-        Command::Check(args) => crate::commands::check(args).await,
-        Command::Analyze(args) => crate::commands::analyze_bundle(args).await,
-        Command::Ticket(args) => crate::commands::ticket(args).await,
-        Command::Agent(args) => {
-            crate::agent::run(&args).await.map_err(|e| Failure { code: e.exit_code(), message: e.to_string() })
-        }
-        Command::Redact(args) => crate::commands::redact(args).await,
-        Command::Checks(crate::cli::ChecksCommand::List(args)) => crate::commands::checks_list(args),
-        Command::Checks(crate::cli::ChecksCommand::Lint(args)) => crate::commands::checks_lint(args),
-        Command::Completions(args) => {
-            crate::introspect::completions(args.shell, &mut std::io::stdout().lock());
-            Ok(crate::exit::OK)
-        }
-        Command::Man(args) => crate::commands::man(args),
-        Command::Report(args) => crate::html::run(args).await,
+        Command::Serve(args) => crate::commands::serve::run(args).await,
+        Command::Collect(args) => crate::commands::collect::run(args).await,
+        Command::Check(args) => crate::commands::check::run(args).await,
+        Command::Analyze(args) => crate::commands::analyze::run(args).await,
+        Command::Ticket(args) => crate::commands::ticket::run(args).await,
+        Command::Agent(args) => crate::commands::agent::run(args).await,
+        Command::Redact(args) => crate::commands::redact::run(args).await,
+        Command::Checks(crate::cli::ChecksCommand::List(args)) => crate::commands::checks::list(args),
+        Command::Checks(crate::cli::ChecksCommand::Lint(args)) => crate::commands::checks::lint(args),
+        Command::Completions(args) => crate::commands::completions::completions(args),
+        Command::Man(args) => crate::commands::completions::man(args),
+        Command::Report(args) => crate::commands::report::run(args).await,
     };
     match result {
         Ok(code) => code,

@@ -33,3 +33,4 @@ pub mod serve;
 pub mod severity;
 pub mod snapshot;
 pub mod term;
+pub mod units;

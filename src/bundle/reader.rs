@@ -107,7 +107,7 @@ fn no_root(path: &Path) -> BundleError {
 }
 
 fn human(bytes: u64) -> String {
-    crate::collect::command::human_bytes(bytes)
+    crate::units::human_bytes(bytes)
 }
 
 /// Counts inflated bytes and fails the stream once the total cap is passed (the flag tells the

@@ -13,7 +13,6 @@
 //! Partial failure is normal: a 403, a missing CRD, a pod that vanished or a broken stream is
 //! recorded (in `<kind>-errors.json` and the manifest) and collection goes on.
 
-pub mod command;
 pub mod hostnames;
 pub mod logs;
 pub mod manifest;

@@ -445,7 +445,7 @@ fn collection_section(input: &ReportInput) -> Markup {
                     @if !facts.namespaces.is_empty() { " from " (facts.namespaces.len()) " namespace(s): " (facts.namespaces.join(", ")) }
                 } }
                 @if !facts.files.is_empty() {
-                    tr { th { "Bundle" } td { (facts.files.len()) " files, " (crate::collect::command::human_bytes(bytes)) " uncompressed" } }
+                    tr { th { "Bundle" } td { (facts.files.len()) " files, " (crate::units::human_bytes(bytes)) " uncompressed" } }
                 }
                 @if let Some(ms) = facts.duration_ms { tr { th { "Took" } td { (format!("{:.1}", ms as f64 / 1000.0)) " s" } } }
                 tr { th { "Collectors" } td {

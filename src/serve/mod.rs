@@ -3,7 +3,6 @@
 //! real HTTP(S) API server without a cluster.
 
 pub mod api;
-pub mod command;
 pub mod faults;
 pub mod selector;
 pub mod store;

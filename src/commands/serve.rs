@@ -1,10 +1,10 @@
 //! `mayadiag serve` as a command: start, print where, write the kubeconfig, wait for Ctrl-C.
 
-use crate::failure::Failure;
 use crate::cli::ServeArgs;
 use crate::exit;
+use crate::failure::Failure;
 
-use super::{KubeconfigAuth, ServeOptions, start_with};
+use crate::serve::{KubeconfigAuth, ServeOptions, start_with};
 
 /// Run `mayadiag serve`.
 pub async fn run(args: ServeArgs) -> Result<i32, Failure> {
@@ -17,7 +17,7 @@ pub async fn run(args: ServeArgs) -> Result<i32, Failure> {
         accept_writes: args.accept_writes,
     };
     let handle = start_with(&opts, args.read.limits()).await.map_err(|e| match e {
-        super::ServeError::Faults(_) => Failure::usage(e),
+        crate::serve::ServeError::Faults(_) => Failure::usage(e),
         other => Failure::runtime(other),
     })?;
     // The kubeconfig is written before the `serving` line: a client that waits for that line

@@ -1,5 +1,5 @@
-//! `mayadiag collect` as a command: flags → collection → bundle → report, with progress, the
-//! end-of-run summary, Ctrl-C handling and the optional ticket.
+//! `mayadiag collect`: flags → collection → bundle → report, with progress, the end-of-run
+//! summary, Ctrl-C handling and the optional ticket.
 
 use std::io::IsTerminal;
 use std::path::PathBuf;
@@ -9,14 +9,16 @@ use std::time::Duration;
 use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::json;
 
-use super::sink::BundleSink;
-use super::{CollectOptions, Collected, Progress, collect, manifest};
-use crate::failure::Failure;
+use super::shared::{
+    AnalysisOutput, analyze_snapshot, connect, human_bytes, known_hostnames, log_patterns, output_failure,
+    redactor_from, render_analysis, use_color,
+};
 use crate::bundle::Destination;
-use crate::cli::{CollectArgs, KubeArgs, OutputFormat};
-use crate::cluster::Kube;
+use crate::cli::{CollectArgs, OutputFormat};
+use crate::collect::sink::BundleSink;
+use crate::collect::{CollectOptions, Collected, NoProgress, Progress, collect, manifest};
 use crate::exit;
-use crate::redact::{RedactOptions, Redactor};
+use crate::failure::Failure;
 use crate::term::escape_line;
 
 /// An indicatif bar on a TTY.
@@ -56,81 +58,6 @@ fn items(n: u64) -> String {
     if n == 1 { "1 item".to_string() } else { format!("{n} items") }
 }
 
-/// `1.2 MiB`.
-pub fn human_bytes(n: u64) -> String {
-    let units = ["B", "KiB", "MiB", "GiB", "TiB"];
-    let mut v = n as f64;
-    let mut i = 0;
-    while v >= 1024.0 && i + 1 < units.len() {
-        v /= 1024.0;
-        i += 1;
-    }
-    if i == 0 { format!("{n} B") } else { format!("{v:.1} {}", units[i]) }
-}
-
-/// Build the redactor from flags; a bad rule file is a usage error before anything runs.
-pub fn redactor_from(
-    args: &crate::cli::RedactArgsCommon,
-    off: bool,
-    known_hostnames: Vec<String>,
-) -> Result<Redactor, Failure> {
-    if off {
-        return Ok(Redactor::disabled());
-    }
-    Redactor::new(&RedactOptions {
-        user_config: args.redact_config.clone(),
-        redact_ips: args.redact_ips,
-        redact_hostnames: args.redact_hostnames,
-        known_hostnames,
-    })
-    .map_err(Failure::usage)
-}
-
-/// With `--redact-hostnames`, the cluster's node names (and their hostname labels and addresses)
-/// for the redactor; a cluster whose nodes cannot be listed cannot honour the flag.
-pub async fn known_hostnames(
-    kube: &Kube,
-    args: &crate::cli::RedactArgsCommon,
-    off: bool,
-) -> Result<Vec<String>, Failure> {
-    if !args.redact_hostnames || off {
-        return Ok(Vec::new());
-    }
-    super::hostnames::of_cluster(kube).await.map_err(|e| {
-        Failure::runtime(format!(
-            "--redact-hostnames: cannot list nodes to learn their names ({e}); grant `list nodes` or drop the flag"
-        ))
-    })
-}
-
-/// A cluster connection, or the demo cluster served in-process.
-pub struct Target {
-    /// The client.
-    pub kube: Kube,
-    /// Keeps the demo server alive.
-    pub _demo: Option<crate::demo::Demo>,
-    /// Name for the bundle file (`demo`, the context, or `cluster`).
-    pub name: String,
-}
-
-/// Connect as the flags say.
-pub async fn connect(kube_args: &KubeArgs, demo: bool, concurrency: usize) -> Result<Target, Failure> {
-    if demo {
-        let served = crate::demo::serve_demo().await.map_err(Failure::runtime)?;
-        let yaml = served.server.kubeconfig("mayadiag-demo");
-        let kc = kube::config::Kubeconfig::from_yaml(&yaml).map_err(Failure::runtime)?;
-        let config = kube::Config::from_custom_kubeconfig(kc, &Default::default()).await.map_err(Failure::runtime)?;
-        let kube = Kube::from_config(config, kube_args.request_timeout, concurrency).map_err(Failure::usage)?;
-        return Ok(Target { kube, _demo: Some(served), name: "demo".into() });
-    }
-    let kube = Kube::connect(kube_args, concurrency).await.map_err(|e| match e {
-        crate::cluster::ClusterError::Config(_) => Failure::usage(e),
-        other => Failure::runtime(other),
-    })?;
-    let name = kube_args.context.clone().unwrap_or_else(|| "cluster".into());
-    Ok(Target { kube, _demo: None, name })
-}
-
 fn sanitize(name: &str) -> String {
     name.chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '-' }).collect()
 }
@@ -149,7 +76,7 @@ pub async fn run(args: CollectArgs) -> Result<i32, Failure> {
     // An output that cannot be written is refused before the cluster is touched.
     let requested = args.output.as_deref().map(Destination::from_arg);
     if let Some(d) = &requested {
-        d.check(args.force, true).map_err(crate::commands::output_failure)?;
+        d.check(args.force, true).map_err(output_failure)?;
         if d.is_stdout() && args.ticket.is_some() {
             return Err(Failure::usage("--ticket needs the bundle in a file; give --output PATH instead of `-`"));
         }
@@ -162,7 +89,7 @@ pub async fn run(args: CollectArgs) -> Result<i32, Failure> {
     let top = format!("mayadiag-{}-{stamp}", sanitize(&target.name));
     let output = requested.unwrap_or_else(|| Destination::File(PathBuf::from(format!("{top}.tar.gz"))));
     let mtime = chrono::Utc::now().timestamp().max(0) as u64;
-    let sink = BundleSink::create(&output, args.force, &top, mtime, args.compression_level).map_err(crate::commands::output_failure)?;
+    let sink = BundleSink::create(&output, args.force, &top, mtime, args.compression_level).map_err(output_failure)?;
     let opts = CollectOptions {
         since: args.since,
         max_log_bytes: args.max_log_bytes,
@@ -178,7 +105,7 @@ pub async fn run(args: CollectArgs) -> Result<i32, Failure> {
         pseudonymize_paths: args.redact.redact_hostnames && !args.no_redact,
     };
     let progress: Box<dyn Progress> = if !matches!(args.format, OutputFormat::Text) {
-        Box::new(super::NoProgress)
+        Box::new(NoProgress)
     } else if std::io::stderr().is_terminal() {
         let bar = ProgressBar::new(1);
         bar.set_style(
@@ -190,7 +117,7 @@ pub async fn run(args: CollectArgs) -> Result<i32, Failure> {
     } else {
         Box::new(PlainProgress)
     };
-    let patterns = Arc::new(crate::commands::log_patterns(&args.check)?);
+    let patterns = Arc::new(log_patterns(&args.check)?);
     let collected =
         collect(&target.kube, &opts, redactor.clone(), patterns, Some(&sink), progress.as_ref(), version).await;
     let collected = match collected {
@@ -201,7 +128,7 @@ pub async fn run(args: CollectArgs) -> Result<i32, Failure> {
             return Err(Failure::runtime(cause.map(|c| c.to_string()).unwrap_or_else(|| e.to_string())));
         }
     };
-    let analysis = crate::commands::analyze_snapshot(&collected.snapshot, &args.check, args.desk.description.as_ref())?;
+    let analysis = analyze_snapshot(&collected.snapshot, &args.check, args.desk.description.as_ref())?;
     let server = {
         let mut r = crate::redact::RedactionReport::default();
         redactor
@@ -244,7 +171,7 @@ pub async fn run(args: CollectArgs) -> Result<i32, Failure> {
     };
     if let Some(ticket) = args.ticket {
         // The bundle is written and kept whatever happens to the ticket.
-        let sent = crate::commands::send_ticket(&output, ticket, &args.desk).await.map_err(|mut f| {
+        let sent = super::ticket::send_ticket(&output, ticket, &args.desk).await.map_err(|mut f| {
             f.message = format!(
                 "{} (the bundle is kept at {}; send it later with `mayadiag ticket --bundle {}`, which resumes)",
                 f.message,
@@ -262,7 +189,7 @@ pub async fn run(args: CollectArgs) -> Result<i32, Failure> {
 async fn write_tail(
     sink: &BundleSink,
     c: &Collected,
-    analysis: &crate::commands::AnalysisOutput,
+    analysis: &AnalysisOutput,
     server: &str,
     enabled: bool,
     opts: &CollectOptions,
@@ -287,9 +214,9 @@ fn print_summary(
     size: u64,
     c: &Collected,
     files: usize,
-    analysis: &crate::commands::AnalysisOutput,
+    analysis: &AnalysisOutput,
 ) -> Result<(), Failure> {
-    let failed: Vec<&super::manifest::CollectorStatus> = c.collectors.iter().filter(|s| s.status == "failed").collect();
+    let failed: Vec<&manifest::CollectorStatus> = c.collectors.iter().filter(|s| s.status == "failed").collect();
     if !failed.is_empty() || !c.skips.is_empty() {
         eprintln!(
             "mayadiag: {} collector(s) failed and {} item(s) were skipped; the bundle records each one:",
@@ -312,15 +239,10 @@ fn print_summary(
         OutputFormat::Markdown => {
             // stdout is the summary to paste; where the bundle went goes beside the progress.
             eprintln!("mayadiag: bundle: {} ({}, {files} files)", output.display(), human_bytes(size));
-            report = crate::commands::render_analysis(&analysis.analysis, args.format, None, false);
+            report = render_analysis(&analysis.analysis, args.format, None, false);
         }
         OutputFormat::Json | OutputFormat::Yaml => {
-            report = crate::commands::render_analysis(
-                &analysis.analysis,
-                args.format,
-                Some(("bundle", json!(output.display()))),
-                false,
-            );
+            report = render_analysis(&analysis.analysis, args.format, Some(("bundle", json!(output.display()))), false);
         }
         OutputFormat::Text => {
             use std::fmt::Write as _;
@@ -344,8 +266,8 @@ fn print_summary(
                 );
             }
             report.push('\n');
-            let color = !output.is_stdout() && crate::commands::use_color();
-            report.push_str(&crate::commands::render_analysis(&analysis.analysis, OutputFormat::Text, None, color));
+            let color = !output.is_stdout() && use_color();
+            report.push_str(&render_analysis(&analysis.analysis, OutputFormat::Text, None, color));
         }
     }
     // With `--output -` stdout carries the bundle: the report goes to stderr.
@@ -362,6 +284,8 @@ mod tests {
     use std::sync::Mutex;
 
     use super::*;
+    use crate::cli::KubeArgs;
+    use crate::redact::Redactor;
 
     /// Records every phase with its announced total and the items ticked in it.
     #[derive(Default)]
