@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use crate::cli::parse_positive_duration;
+use crate::units::parse_positive_duration;
 
 /// Output format of `--once`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]

@@ -124,7 +124,7 @@ pub struct DeskArgs {
     pub desk_max_attempts: Option<u32>,
 }
 
-pub use crate::cli::parse_size;
+pub use crate::units::parse_size;
 
 #[cfg(test)]
 mod tests {

@@ -75,7 +75,7 @@ impl ManifestFacts {
     /// `--since` of the collection (24h when not recorded: collect's default).
     pub fn since(&self) -> Duration {
         self.arg_value("--since")
-            .and_then(|v| crate::cli::parse_duration(&v).ok())
+            .and_then(|v| crate::units::parse_duration(&v).ok())
             .and_then(|d| Duration::from_std(d).ok())
             .unwrap_or_else(|| Duration::hours(24))
     }
