@@ -268,6 +268,11 @@ fn builtin(id: &str) -> &'static BuiltinResource {
 }
 
 /// Collect from a cluster. With a sink, everything is written to the bundle as it comes.
+///
+/// The phases run in this order, and the bundle's files are written in it: discovery, the
+/// cluster-scoped lists (with every pod and PVC), the custom-resource lists, then — once it is
+/// known which namespaces matter — the cluster-scoped files, the namespaced kinds, the custom
+/// resources, Mayastor's REST state, the logs, and the discovery and error files.
 pub async fn collect(
     kube: &Kube,
     opts: &CollectOptions,
@@ -313,7 +318,33 @@ pub async fn collect(
     run.write("cluster-info/cluster_version.json".into(), serde_json::to_vec_pretty(&version_doc).unwrap_or_default())
         .await?;
 
-    // Discovery.
+    let custom = discover(&mut run).await;
+    let mut lists = list_cluster_scoped(&mut run).await;
+    let cr_results = list_custom_resources(&run, &custom).await;
+    let pods = std::mem::take(&mut lists.pods);
+    let pvcs = std::mem::take(&mut lists.pvcs);
+    let mut plan = plan_namespaces(opts, pods, pvcs, &lists.lists, &cr_results);
+    write_cluster_scoped(&mut run, &lists.kinds, lists.lists).await?;
+    collect_namespaced(&mut run, &plan.namespaces, &plan.all_namespaces, &mut plan.pods_by_ns, &mut plan.pvcs_by_ns)
+        .await?;
+    write_custom_resources(&mut run, cr_results).await?;
+
+    // Mayastor's volume, pool and node state, which is not in CRDs.
+    if !plan.rest_namespaces.is_empty() {
+        progress.phase("mayastor state", plan.rest_namespaces.len() as u64);
+        mayastor::collect(&mut run, &plan.rest_namespaces).await?;
+    }
+
+    // Logs.
+    progress.phase("logs", plan.log_jobs.len() as u64);
+    collect_logs(&mut run, plan.log_jobs).await?;
+
+    finish(run, &custom, plan.namespaces, started, collected_at).await
+}
+
+/// Discovery phase: the custom resources the cluster serves (failures recorded, not fatal).
+async fn discover(run: &mut Run<'_>) -> Vec<CustomResource> {
+    let (kube, progress) = (run.kube, run.progress);
     progress.phase("discovery", 1);
     let t = Instant::now();
     let custom = match discovery::custom_resources(kube).await {
@@ -341,8 +372,21 @@ pub async fn collect(
         duration_ms: t.elapsed().as_millis() as u64,
         reason: None,
     });
+    custom
+}
 
-    // Cluster-scoped kinds, plus all pods and PVCs (to decide which namespaces matter).
+/// The cluster-scoped lists (kept until the namespaces are known), and every pod and PVC (to
+/// decide which namespaces matter).
+struct ClusterLists {
+    kinds: Vec<&'static BuiltinResource>,
+    lists: BTreeMap<&'static str, Vec<FrozenValue>>,
+    pods: Vec<FrozenValue>,
+    pvcs: Vec<FrozenValue>,
+}
+
+/// Cluster-scoped kinds, plus all pods and PVCs (to decide which namespaces matter).
+async fn list_cluster_scoped(run: &mut Run<'_>) -> ClusterLists {
+    let (kube, opts, progress, sink) = (run.kube, run.opts, run.progress, run.sink);
     let cluster_kinds: Vec<&'static BuiltinResource> = BUILTINS.iter().filter(|b| b.scope == Scope::Cluster).collect();
     progress.phase("cluster resources", cluster_kinds.len() as u64 + 2);
     let mut jobs = Vec::new();
@@ -408,25 +452,53 @@ pub async fn collect(
             }
         }
     }
+    ClusterLists { kinds: cluster_kinds, lists: cluster_lists, pods: all_pods, pvcs: all_pvcs }
+}
 
-    // Custom resources (cluster-wide lists), before namespaces: their namespaces matter too.
+/// Custom resources (cluster-wide lists), before namespaces: their namespaces matter too.
+async fn list_custom_resources(run: &Run<'_>, custom: &[CustomResource]) -> Vec<CrListing> {
+    let (kube, opts, progress) = (run.kube, run.opts, run.progress);
     progress.phase("custom resources", custom.len() as u64);
     let mut jobs = Vec::new();
-    for cr in &custom {
+    for cr in custom {
         jobs.push(timed_list(kube.clone(), cr.list_path(), opts.page_size, keep_all));
     }
     let cr_results: Vec<CrListing> =
         custom.iter().cloned().zip(ordered(jobs, opts.concurrency).await).map(|(c, (r, d))| (c, r, d)).collect();
+    cr_results
+}
 
-    // Which namespaces matter, and which logs to take (decided now, so the cluster-wide pod and
-    // PVC lists can be handed out by namespace instead of copied).
+/// Where to look, decided once the cluster-wide lists are in.
+struct NamespacePlan {
+    /// The namespaces that matter (OpenEBS, Litmus, their volumes' and chaos targets').
+    namespaces: BTreeSet<String>,
+    /// Every namespace, for the kinds taken from all of them ([`EVERY_NAMESPACE`]).
+    all_namespaces: BTreeSet<String>,
+    /// The logs to take.
+    log_jobs: Vec<LogJob>,
+    /// Namespaces running Mayastor's api-rest.
+    rest_namespaces: BTreeSet<String>,
+    /// The cluster-wide pod and PVC lists, handed out by namespace instead of copied.
+    pods_by_ns: BTreeMap<String, Vec<FrozenValue>>,
+    pvcs_by_ns: BTreeMap<String, Vec<FrozenValue>>,
+}
+
+/// Which namespaces matter, and which logs to take (decided now, so the cluster-wide pod and
+/// PVC lists can be handed out by namespace instead of copied).
+fn plan_namespaces(
+    opts: &CollectOptions,
+    all_pods: Vec<FrozenValue>,
+    all_pvcs: Vec<FrozenValue>,
+    cluster_lists: &BTreeMap<&'static str, Vec<FrozenValue>>,
+    cr_results: &[CrListing],
+) -> NamespacePlan {
     let (namespaces, jobs_spec) = {
         let empty = Vec::new();
         let pvs = cluster_lists.get("persistentvolumes").unwrap_or(&empty);
         let scs = cluster_lists.get("storageclasses").unwrap_or(&empty);
-        let mut namespaces = relevant_namespaces(&all_pods, &all_pvcs, pvs, scs, &cr_results);
+        let mut namespaces = relevant_namespaces(&all_pods, &all_pvcs, pvs, scs, cr_results);
         namespaces.retain(|ns| opts.wants_namespace(ns));
-        let targets = chaos_targets(&cr_results);
+        let targets = chaos_targets(cr_results);
         let jobs = log_jobs(&all_pods, &targets, &namespaces, opts, &all_pvcs, pvs, scs);
         (namespaces, jobs)
     };
@@ -456,9 +528,16 @@ pub async fn collect(
         .chain(pods_by_ns.keys().cloned())
         .filter(|n| !n.is_empty() && opts.wants_namespace(n))
         .collect();
+    NamespacePlan { namespaces, all_namespaces, log_jobs: jobs_spec, rest_namespaces, pods_by_ns, pvcs_by_ns }
+}
 
-    // Write cluster-scoped kinds now (fixed order).
-    for b in &cluster_kinds {
+/// Write the cluster-scoped kinds (fixed order).
+async fn write_cluster_scoped(
+    run: &mut Run<'_>,
+    cluster_kinds: &[&'static BuiltinResource],
+    mut cluster_lists: BTreeMap<&'static str, Vec<FrozenValue>>,
+) -> Result<(), CollectError> {
+    for b in cluster_kinds {
         if let Some(items) = cluster_lists.remove(b.plural) {
             let n = items.len() as u64;
             let api_version = b.api_version();
@@ -480,8 +559,19 @@ pub async fn collect(
             }
         }
     }
+    Ok(())
+}
 
-    // Namespaced kinds.
+/// Namespaced kinds: the ones that matter from the relevant namespaces, the [`EVERY_NAMESPACE`]
+/// kinds from all, written as they arrive.
+async fn collect_namespaced(
+    run: &mut Run<'_>,
+    namespaces: &BTreeSet<String>,
+    all_namespaces: &BTreeSet<String>,
+    pods_by_ns: &mut BTreeMap<String, Vec<FrozenValue>>,
+    pvcs_by_ns: &mut BTreeMap<String, Vec<FrozenValue>>,
+) -> Result<(), CollectError> {
+    let (kube, opts, progress, sink) = (run.kube, run.opts, run.progress, run.sink);
     let namespaced: Vec<&'static BuiltinResource> = BUILTINS.iter().filter(|b| b.scope == Scope::Namespaced).collect();
     // Events about cluster-scoped objects (Nodes, PVs, cluster-scoped CRs such as legacy
     // CStorPools) are recorded in `default`; take those even when `default` holds nothing else.
@@ -591,8 +681,12 @@ pub async fn collect(
         }
         progress.tick(sink.map_or(0, |s| s.written()));
     }
+    Ok(())
+}
 
-    // Custom resources: files per namespace; NodeReports into node-reports/.
+/// Custom resources: files per namespace; NodeReports into node-reports/.
+async fn write_custom_resources(run: &mut Run<'_>, cr_results: Vec<CrListing>) -> Result<(), CollectError> {
+    let opts = run.opts;
     for (cr, result, took) in cr_results {
         let id = cr.id();
         match result {
@@ -652,19 +746,19 @@ pub async fn collect(
             }
         }
     }
+    Ok(())
+}
 
-    // Mayastor's volume, pool and node state, which is not in CRDs.
-    if !rest_namespaces.is_empty() {
-        progress.phase("mayastor state", rest_namespaces.len() as u64);
-        mayastor::collect(&mut run, &rest_namespaces).await?;
-    }
-
-    // Logs.
-    progress.phase("logs", jobs_spec.len() as u64);
-    collect_logs(&mut run, jobs_spec).await?;
-
+/// The discovery files, as troubleshoot writes them, the errors files, and the result.
+async fn finish(
+    mut run: Run<'_>,
+    custom: &[CustomResource],
+    namespaces: BTreeSet<String>,
+    started: Instant,
+    collected_at: DateTime<Utc>,
+) -> Result<Collected, CollectError> {
     // Discovery, as troubleshoot writes it (sbctl serves /api and /apis from these files).
-    let (groups_json, resources_json) = discovery_files(&custom, &run.collectors);
+    let (groups_json, resources_json) = discovery_files(custom, &run.collectors);
     run.write("cluster-resources/groups.json".into(), serde_json::to_vec_pretty(&groups_json).unwrap_or_default())
         .await?;
     run.write(
@@ -679,7 +773,7 @@ pub async fn collect(
         let rel = format!("cluster-resources/{what}-errors.json");
         run.write(rel, serde_json::to_vec_pretty(&reasons).unwrap_or_default()).await?;
     }
-    progress.done();
+    run.progress.done();
     Ok(Collected {
         snapshot: run.builder.finish(),
         redaction: run.report,
