@@ -86,7 +86,8 @@ fn main() {
         }
     };
     println!("{} logs, {:.1} MB, {} log patterns", logs.len(), mb, patterns.ids().len());
-    let (scan_s, hits) = best(|| logs.iter().map(|l| patterns.scan(l).iter().map(|h| h.count as usize).sum::<usize>()).sum());
+    let (scan_s, hits) =
+        best(|| logs.iter().map(|l| patterns.scan(l).iter().map(|h| h.count as usize).sum::<usize>()).sum());
     println!("pattern scan: {:.3} s, {:.0} MB/s, {} matching lines", scan_s, mb / scan_s, hits);
     let (tail_s, tails) = best(|| logs.iter().map(|l| error_tail(l).len()).sum());
     println!("error tail:   {:.3} s, {:.0} MB/s of whole logs, {} lines kept", tail_s, mb / tail_s, tails);
