@@ -25,10 +25,10 @@ fn read_logs(dir: &Path, out: &mut Vec<Vec<u8>>) {
     for p in paths {
         if p.is_dir() {
             read_logs(&p, out);
-        } else if p.extension().is_some_and(|e| e == "log") {
-            if let Ok(bytes) = std::fs::read(&p) {
-                out.push(bytes);
-            }
+        } else if p.extension().is_some_and(|e| e == "log")
+            && let Ok(bytes) = std::fs::read(&p)
+        {
+            out.push(bytes);
         }
     }
 }
