@@ -44,9 +44,8 @@ fn embed_checks(root: &Path) {
     let dir = root.join("checks");
     // A directory's mtime changes when a file is added or removed, so a new check file rebuilds.
     println!("cargo:rerun-if-changed={}", dir.display());
-    let mut files: Vec<PathBuf> = fs::read_dir(&dir)
-        .map(|rd| rd.filter_map(Result::ok).map(|e| e.path()).collect())
-        .unwrap_or_default();
+    let mut files: Vec<PathBuf> =
+        fs::read_dir(&dir).map(|rd| rd.filter_map(Result::ok).map(|e| e.path()).collect()).unwrap_or_default();
     files.retain(|p| p.is_file() && p.extension().is_some_and(|x| x == "yaml" || x == "yml"));
     files.sort();
     let mut code = String::from(

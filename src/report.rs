@@ -107,7 +107,8 @@ fn withhold_all_clear(severity: &mut Severity, coverage: &crate::coverage::Cover
         severity.level = UNKNOWN_VERDICT_SEV;
     }
     severity.driven_by = "unknown".into();
-    let unread: Vec<&str> = coverage.unreadable.iter().filter(|u| u.core).map(|u| u.resource.as_str()).take(6).collect();
+    let unread: Vec<&str> =
+        coverage.unreadable.iter().filter(|u| u.core).map(|u| u.resource.as_str()).take(6).collect();
     severity.reasons.retain(|r| r != "no problem found");
     severity.reasons.insert(
         0,

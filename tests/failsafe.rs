@@ -62,7 +62,10 @@ fn forbidden_everywhere_is_an_unknown_verdict_with_the_rbac_fix() {
     assert_eq!(c["verdict"], "unknown");
     // "I could not tell" is never triaged as the low-priority all-clear of Sev 3.
     let report: Value = serde_json::from_str(&stdout).unwrap();
-    assert_eq!((report["severity"]["level"].as_u64(), report["severity"]["driven_by"].as_str()), (Some(2), Some("unknown")));
+    assert_eq!(
+        (report["severity"]["level"].as_u64(), report["severity"]["driven_by"].as_str()),
+        (Some(2), Some("unknown"))
+    );
     assert!(report["severity"]["reasons"][0].as_str().unwrap_or("").starts_with("verdict unknown: the core inputs"));
     let not_evaluated: Vec<&str> = c["not_evaluated"].as_array().unwrap().iter().filter_map(Value::as_str).collect();
     assert!(not_evaluated.contains(&"openebs-pod-crashloop") && not_evaluated.contains(&"zfs-volume-failed"));

@@ -163,7 +163,9 @@ fn validate(span: &Span<'_>, meta: &CheckMeta, analyzer: &Analyzer) -> Result<()
     if let Some(r) = meta.rubric.as_deref().filter(|r| !rows(r)) {
         return Err(span.error(
             "rubric",
-            format!("check `{id}`: unknown rubric row `{r}`: expected one of 0a, 0b, 0c, 0d, 1, 2, 3 (docs/severity.md)"),
+            format!(
+                "check `{id}`: unknown rubric row `{r}`: expected one of 0a, 0b, 0c, 0d, 1, 2, 3 (docs/severity.md)"
+            ),
         ));
     }
     if let Some(r) = meta.rubric.as_deref()
@@ -182,7 +184,9 @@ fn validate(span: &Span<'_>, meta: &CheckMeta, analyzer: &Analyzer) -> Result<()
     if let Some(r) = extra_rows.into_iter().find(|r| !rows(r)) {
         return Err(span.error(
             r,
-            format!("check `{id}`: unknown rubric row `{r}`: expected one of 0a, 0b, 0c, 0d, 1, 2, 3 (docs/severity.md)"),
+            format!(
+                "check `{id}`: unknown rubric row `{r}`: expected one of 0a, 0b, 0c, 0d, 1, 2, 3 (docs/severity.md)"
+            ),
         ));
     }
     if Engine::from_id(&meta.engine).is_none() && !CROSS_ENGINE.contains(&meta.engine.as_str()) {

@@ -11,9 +11,9 @@ pub mod load;
 pub mod model;
 
 #[cfg(test)]
-mod tests_fm;
-#[cfg(test)]
 mod tests_classes;
+#[cfg(test)]
+mod tests_fm;
 
 use serde::{Deserialize, Serialize};
 

@@ -75,10 +75,12 @@ fn truncate_chars(text: &str, max: usize) -> String {
 pub fn subject(info: &BundleInfo) -> String {
     let sev = info.sev();
     // An incident names the root cause, which is what support triages on.
-    let incident = info
-        .analysis
-        .as_ref()
-        .and_then(|a| a.incidents.iter().filter(|i| i.title.as_ref().is_some_and(|t| !t.trim().is_empty())).min_by_key(|i| i.sev.unwrap_or(3)));
+    let incident = info.analysis.as_ref().and_then(|a| {
+        a.incidents
+            .iter()
+            .filter(|i| i.title.as_ref().is_some_and(|t| !t.trim().is_empty()))
+            .min_by_key(|i| i.sev.unwrap_or(3))
+    });
     if let Some(title) = incident.and_then(|i| i.title.as_deref()) {
         return truncate_chars(&format!("Sev {sev}: {}", title.trim()), SUBJECT_MAX_CHARS);
     }
@@ -315,7 +317,12 @@ mod tests {
         .unwrap_or_else(|e| panic!("{e}"));
         for parts in [1, 3] {
             let plans: Vec<PartPlan> = (0..parts)
-                .map(|i| PartPlan { name: format!("b.tar.gz.part-{i}"), offset: 0, size: 1, sha256: format!("part{i}") })
+                .map(|i| PartPlan {
+                    name: format!("b.tar.gz.part-{i}"),
+                    offset: 0,
+                    size: 1,
+                    sha256: format!("part{i}"),
+                })
                 .collect();
             let body = comment_body(&info, &config, &plans);
             assert_eq!(body.matches(&info.sha256).count(), 1, "{body}");

@@ -218,14 +218,16 @@ fn incident(
     }
     // LV/dataset/replica missing for a Bound PV whose volume had been provisioned: 0(a).
     if let Some(excerpt) = texts.iter().find_map(|t| missing_excerpt(t))
-        && let Some(pv) = provisioned_bound_pv(g, &group_keys) {
-            loss_lines.push(format!("Bound PV {pv} lost its backing store: {}", clip(&excerpt, MAX_LINE)));
-        }
+        && let Some(pv) = provisioned_bound_pv(g, &group_keys)
+    {
+        loss_lines.push(format!("Bound PV {pv} lost its backing store: {}", clip(&excerpt, MAX_LINE)));
+    }
     for pv in group_keys.iter().filter_map(|k| k.strip_prefix("pv:")) {
         if let Some(why) = g.lv_missing.get(pv)
-            && provisioned_bound_pv(g, &BTreeSet::from([&format!("pv:{pv}")])).is_some() {
-                loss_lines.push(why.clone());
-            }
+            && provisioned_bound_pv(g, &BTreeSet::from([&format!("pv:{pv}")])).is_some()
+        {
+            loss_lines.push(why.clone());
+        }
     }
     loss_lines.sort();
     loss_lines.dedup();
@@ -253,9 +255,10 @@ fn incident(
             for obj in g.snap.objects(rid).iter().filter(|o| crate::snapshot::meta_str(*o, "namespace") == ns) {
                 let engine_of = path(obj, "spec.engine").and_then(|v| v.as_str()).unwrap_or("");
                 if (crate::snapshot::meta_str(obj, "name") == n || engine_of == n)
-                    && let Some(st) = path(obj, "status") {
-                        not_reverted |= says_not_reverted(&st.to_json().to_string());
-                    }
+                    && let Some(st) = path(obj, "status")
+                {
+                    not_reverted |= says_not_reverted(&st.to_json().to_string());
+                }
             }
         }
     }
@@ -273,9 +276,11 @@ fn incident(
     for f in &fs {
         if f.object.kind == "Pod"
             && let Some(p) = g.pod(&f.object.namespace, &f.object.name)
-                && p.component.is_none() && seen.insert((p.namespace.as_str(), p.name.as_str())) {
-                    pods.push(p);
-                }
+            && p.component.is_none()
+            && seen.insert((p.namespace.as_str(), p.name.as_str()))
+        {
+            pods.push(p);
+        }
     }
     pods.sort_by(|a, b| (&a.namespace, &a.name).cmp(&(&b.namespace, &b.name)));
     let chain_pods: HashSet<(&str, &str)> = fs
@@ -390,9 +395,10 @@ fn incident(
         );
     }
     if let Some(n) = &node
-        && !(root.object.kind == "Node" && &root.object.name == n) {
-            title.push_str(&format!(" on node {n}"));
-        }
+        && !(root.object.kind == "Node" && &root.object.name == n)
+    {
+        title.push_str(&format!(" on node {n}"));
+    }
     if hurt > 0 {
         title.push_str(&format!(" ({hurt} workload(s) affected)"));
     }

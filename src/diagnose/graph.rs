@@ -50,9 +50,10 @@ fn pinned_node(pv: &FrozenValue) -> Option<String> {
         for expr in path(term, "matchExpressions").and_then(FrozenValue::as_array).unwrap_or(&[]) {
             let key = text(expr, "key");
             if (key == "kubernetes.io/hostname" || key.ends_with("/nodename") || key.ends_with("/nodeid"))
-                && let Some(v) = path(expr, "values.0").and_then(FrozenValue::as_str) {
-                    return Some(v.to_string());
-                }
+                && let Some(v) = path(expr, "values.0").and_then(FrozenValue::as_str)
+            {
+                return Some(v.to_string());
+            }
         }
     }
     None
@@ -453,9 +454,10 @@ impl<'a> Graph<'a> {
                 if let Some(obj) = obj
                     && let Some(c) =
                         classify_pod(path(obj, "spec.template").unwrap_or(obj)).or_else(|| classify_pod(obj))
-                        && !c.data_path {
-                            out.push(format!("ctrl:{}", c.engine.id()));
-                        }
+                    && !c.data_path
+                {
+                    out.push(format!("ctrl:{}", c.engine.id()));
+                }
                 if self.pool_node.contains_key(&o.name) {
                     out.push(format!("pool:{}", o.name));
                 }
@@ -466,9 +468,10 @@ impl<'a> Graph<'a> {
                     self.pv_keys(pv, &mut out);
                 }
                 if let Some(obj) = obj
-                    && let Some(p) = self.sc_provisioner.get(text(obj, "spec.storageClassName")) {
-                        out.push(format!("csidriver:{p}"));
-                    }
+                    && let Some(p) = self.sc_provisioner.get(text(obj, "spec.storageClassName"))
+                {
+                    out.push(format!("csidriver:{p}"));
+                }
             }
             "PersistentVolume" => self.pv_keys(&o.name, &mut out),
             "VolumeAttachment" => {

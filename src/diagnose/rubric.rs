@@ -167,10 +167,13 @@ pub fn finding_row(f: &Finding) -> Row {
         row = row.min(Row::Loss);
     }
     // Offline/Faulted/NoOnlineReplicas without evidence of loss: not accessible (Sev 1), not lost.
-    if row == Row::Loss && declared.is_none_or(|_| is_state_kind(&f.object.kind)) && !LOSS.is_match(&text)
-        && STATUS_ONLY.is_match(&text) {
-            row = Row::NotAccessible;
-        }
+    if row == Row::Loss
+        && declared.is_none_or(|_| is_state_kind(&f.object.kind))
+        && !LOSS.is_match(&text)
+        && STATUS_ONLY.is_match(&text)
+    {
+        row = Row::NotAccessible;
+    }
     if row == Row::NodeCrash && f.object.kind != "Node" && !NODE_CRASH.is_match(&text) {
         row = Row::Crash;
     }
