@@ -160,13 +160,11 @@ fn validate(span: &Span<'_>, meta: &CheckMeta, analyzer: &Analyzer) -> Result<()
         return Err(span.error("sev", format!("check `{id}`: expected sev and warn_sev between 0 and 3")));
     }
     let rows = |r: &str| super::engine::rubric_sev(r).is_some();
+    let unknown_row = |r: &str| {
+        format!("check `{id}`: unknown rubric row `{r}`: expected one of 0a, 0b, 0c, 0d, 1, 2, 3 (docs/severity.md)")
+    };
     if let Some(r) = meta.rubric.as_deref().filter(|r| !rows(r)) {
-        return Err(span.error(
-            "rubric",
-            format!(
-                "check `{id}`: unknown rubric row `{r}`: expected one of 0a, 0b, 0c, 0d, 1, 2, 3 (docs/severity.md)"
-            ),
-        ));
+        return Err(span.error("rubric", unknown_row(r)));
     }
     if let Some(r) = meta.rubric.as_deref()
         && super::engine::rubric_sev(r) != Some(meta.sev)
@@ -182,12 +180,7 @@ fn validate(span: &Span<'_>, meta: &CheckMeta, analyzer: &Analyzer) -> Result<()
         _ => Vec::new(),
     };
     if let Some(r) = extra_rows.into_iter().find(|r| !rows(r)) {
-        return Err(span.error(
-            r,
-            format!(
-                "check `{id}`: unknown rubric row `{r}`: expected one of 0a, 0b, 0c, 0d, 1, 2, 3 (docs/severity.md)"
-            ),
-        ));
+        return Err(span.error(r, unknown_row(r)));
     }
     if Engine::from_id(&meta.engine).is_none() && !CROSS_ENGINE.contains(&meta.engine.as_str()) {
         let known: Vec<&str> = Engine::ALL.iter().map(|e| e.id()).chain(CROSS_ENGINE.iter().copied()).collect();
